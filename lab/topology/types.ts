@@ -1,0 +1,162 @@
+/**
+ * The validated topology: what a topology file (YAML), a Mininet topology
+ * string (`linear,4`) or an imported Mininet Python topology becomes after
+ * loading, validation and automatic addressing. Everything downstream (the
+ * plan, router configs, the CLI) reads only this value.
+ *
+ * A topology is a pure graph of names plus addresses; building it is a
+ * separate step (lab/plan). Names follow Mininet: nodes `h1`, `s1`, `r1`;
+ * interfaces `<node>-eth<N>` numbered from 0 in link order.
+ */
+
+export type NodeKind = 'host' | 'switch' | 'router' | 'anycast-server' | 'external' | 'bird' | 'frr';
+
+export type DataplaneMode = 'userspace' | 'kernel';
+
+/** Where a value came from, for error messages: file, line, field. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+  readonly field: string;
+}
+
+export interface InterfaceAddress {
+  /** "10.0.0.1/31" — address with the subnet's prefix length. */
+  readonly ipv4?: string;
+  /** "fd8a:52c1:9e07:1::1/64". */
+  readonly ipv6?: string;
+}
+
+export interface Interface extends InterfaceAddress {
+  /** `<node>-eth<N>`, at most 15 characters. */
+  readonly name: string;
+  readonly node: string;
+  /** The link this interface belongs to (index into Topology.links). */
+  readonly link: number;
+  /** The node at the other end (for a switch LAN: the switch). */
+  readonly peerNode: string;
+  readonly peerInterface: string;
+  readonly mtu: number;
+}
+
+export interface BgpNeighbor {
+  /** The peer node's name (when it is a node of this lab). */
+  readonly node?: string;
+  /** The peer's address; with `node`, derived from the shared link. */
+  readonly address: string;
+  readonly remoteAs: number;
+  /** Our local address for this session. */
+  readonly localAddress: string;
+  /** Our interface toward the peer. */
+  readonly interface: string;
+  readonly kind: 'ebgp' | 'ibgp';
+  readonly import: PolicySpec;
+  readonly export: PolicySpec;
+  readonly maxPrefixes?: number;
+  readonly holdTime: number;
+  readonly keepalive: number;
+}
+
+/** Route policy as written in a topology: an ordered list of terms, first match wins. */
+export interface PolicySpec {
+  readonly terms: readonly PolicyTerm[];
+  /** What happens to routes no term matches. */
+  readonly default: 'accept' | 'reject';
+}
+
+export interface PolicyTerm {
+  readonly match: {
+    /** "192.0.2.0/24" or "192.0.2.0/24 le 32" / "ge 24 le 28" length ranges. */
+    readonly prefixes?: readonly string[];
+    /** AS numbers any of which appear in the AS_PATH. */
+    readonly asPathContains?: readonly number[];
+    /** "65000:100" or well-known names. */
+    readonly communities?: readonly string[];
+  };
+  readonly action: 'accept' | 'reject';
+  readonly set?: {
+    readonly localPref?: number;
+    readonly med?: number;
+    readonly communities?: readonly string[];
+    readonly prepend?: number;
+  };
+}
+
+export interface StaticRoute {
+  readonly prefix: string;
+  readonly via: string;
+}
+
+export interface TopologyNode {
+  readonly name: string;
+  readonly kind: NodeKind;
+  /** Routers, anycast servers, bird/frr and external speakers. */
+  readonly asn?: number;
+  /** Dotted quad; default derived from the node's first IPv4 address. */
+  readonly routerId?: string;
+  readonly dataplane?: DataplaneMode;
+  readonly neighbors?: readonly BgpNeighbor[];
+  /** Prefixes a router originates besides its connected ones. */
+  readonly networks?: readonly string[];
+  readonly staticRoutes?: readonly StaticRoute[];
+  /** Anycast servers: addresses (/32, /128 on lo) and the prefixes announced. */
+  readonly anycast?: { readonly addresses: readonly string[]; readonly prefixes: readonly string[] };
+  /** Hosts: default gateways (router addresses on the host's link). */
+  readonly defaultRoute?: { readonly ipv4?: string; readonly ipv6?: string };
+  /** Originate connected prefixes into BGP (routers; default true). */
+  readonly originateConnected?: boolean;
+  readonly multipath?: boolean;
+  readonly interfaces: readonly Interface[];
+  readonly source?: SourceRef;
+}
+
+/** Traffic shaping of one direction of a link (tc netem + tbf, like Mininet's TCLink). */
+export interface LinkShaping {
+  /** Milliseconds. */
+  readonly delayMs?: number;
+  readonly jitterMs?: number;
+  /** Percent, 0–100. */
+  readonly lossPercent?: number;
+  /** Megabits per second. */
+  readonly rateMbit?: number;
+}
+
+export interface Link {
+  readonly index: number;
+  readonly a: { readonly node: string; readonly interface: string };
+  readonly b: { readonly node: string; readonly interface: string };
+  /** Shaping applied on egress of a's interface (a → b) and of b's (b → a). */
+  readonly aToB?: LinkShaping;
+  readonly bToA?: LinkShaping;
+  readonly mtu: number;
+  /** IPv4/IPv6 subnet of this link or of the switch LAN it belongs to. */
+  readonly subnet4?: string;
+  readonly subnet6?: string;
+  readonly source?: SourceRef;
+}
+
+export interface Topology {
+  readonly name: string;
+  /** The file it came from, or `mininet:linear,4`. */
+  readonly origin: string;
+  readonly description?: string;
+  readonly nodes: readonly TopologyNode[];
+  readonly links: readonly Link[];
+  readonly addressing: { readonly ipv4Pool: string; readonly ipv6Pool: string };
+  readonly defaults: { readonly dataplane: DataplaneMode; readonly holdTime: number; readonly keepalive: number };
+}
+
+/** One validation problem, always with where it is. */
+export interface TopologyError {
+  readonly file: string;
+  readonly line: number;
+  readonly field: string;
+  readonly message: string;
+}
+
+export class TopologyValidationError extends Error {
+  constructor(readonly errors: readonly TopologyError[]) {
+    super(errors.map((e) => `${e.file}:${e.line}: ${e.field}: ${e.message}`).join('\n'));
+    this.name = 'TopologyValidationError';
+  }
+}
