@@ -4,7 +4,6 @@ import { defineConfig } from 'vitest/config';
 // two labs never race for the machine's two cores and timings stay meaningful.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

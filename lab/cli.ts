@@ -1,0 +1,267 @@
+#!/usr/bin/env node
+/**
+ * `lab`: the command-line entry point. One handler per command; the table's
+ * `usage` and `help` are the help text. Every command that reads a running
+ * lab takes `--lab NAME` (default: the only lab that is up).
+ *
+ *   lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME  [--name LAB] [--cli]
+ *   lab down LAB | lab clean | lab status [--json]
+ *   lab exec NODE CMD... | lab tcpdump NODE INTF [ARGS...]
+ *   lab pingall | lab links | lab net | lab nodes | lab dump
+ */
+import { basename } from 'node:path';
+import { execa } from 'execa';
+import { journaledLabs } from './journal.js';
+import { namespaceName } from './plan.js';
+import { findNode, interfaceStatus, LabError, labExists, labStatus, labUp, pingall, readLabTopology, endSystems } from './lab.js';
+import { cleanAll, teardownLab } from './teardown.js';
+import { formatDump, formatLinks, formatNet, formatNodes, formatPingall } from './format.js';
+import { loadTopologyFile } from './topology/load.js';
+import { loadMininetCustom, mininetTopology } from './topology/mininet.js';
+import { TopologyValidationError, type Topology } from './topology/types.js';
+import { runPrompt } from './prompt.js';
+import { parseArgs, type ParsedArgs } from './cli-args.js';
+
+function flag(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The lab a command acts on: --lab, else the only one up. */
+export function resolveLab(args: ParsedArgs): string {
+  const named = flag(args, 'lab');
+  if (named) {
+    if (!labExists(named)) throw new LabError(`no lab named '${named}' is up (labs up: ${journaledLabs().join(' ') || 'none'})`);
+    return named;
+  }
+  const labs = journaledLabs();
+  if (labs.length === 1) return labs[0];
+  if (labs.length === 0) throw new LabError('no lab is up (start one with: lab up FILE.yaml)');
+  throw new LabError(`several labs are up (${labs.join(' ')}): say which with --lab NAME`);
+}
+
+export async function topologyFromArgs(args: ParsedArgs): Promise<Topology> {
+  const custom = flag(args, 'custom');
+  const topo = flag(args, 'topo');
+  if (custom) {
+    if (!topo) throw new LabError('usage: lab up --custom FILE.py --topo NAME[,ARG...]');
+    const [name, ...rest] = topo.split(',');
+    return loadMininetCustom(custom, name, rest);
+  }
+  if (topo) return mininetTopology(topo);
+  const file = args.positional[0];
+  if (!file) throw new LabError('usage: lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME');
+  return loadTopologyFile(file);
+}
+
+function defaultLabName(topo: Topology, args: ParsedArgs): string {
+  const explicit = flag(args, 'name');
+  if (explicit) return explicit;
+  if (topo.name && /^[a-z][a-z0-9-]*$/.test(topo.name)) return topo.name;
+  return 'lab';
+}
+
+interface Command {
+  readonly usage: string;
+  readonly help: string;
+  /** Positional arguments after which everything is passed through untouched. */
+  readonly passthroughAfter?: number;
+  readonly run: (args: ParsedArgs) => Promise<number>;
+}
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+export const COMMANDS: Record<string, Command> = {
+  up: {
+    usage: 'lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME [--name LAB] [--cli]',
+    help: 'Bring a lab up from a topology file or a Mininet topology; with --cli open the prompt and take the lab down on exit.',
+    async run(args) {
+      const topo = await topologyFromArgs(args);
+      const lab = defaultLabName(topo, args);
+      let last = '';
+      const tty = process.stderr.isTTY;
+      const r = await labUp(lab, topo, {
+        progress: (stage, done, total) => {
+          const line = `*** ${stage} ${done}/${total}`;
+          if (tty) process.stderr.write(`\r${line}   `);
+          else if (stage !== last) process.stderr.write(`*** ${stage}\n`);
+          last = stage;
+        },
+      });
+      if (tty) process.stderr.write('\n');
+      out(`*** lab ${lab} up: ${topo.nodes.length} nodes, ${topo.links.length} links in ${r.seconds.toFixed(2)} s`);
+      if (args.flags.has('cli')) {
+        try {
+          await runPrompt(lab);
+        } finally {
+          const t0 = Date.now();
+          await teardownLab(lab);
+          out(`*** lab ${lab} down in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+        }
+      }
+      return 0;
+    },
+  },
+  down: {
+    usage: 'lab down [LAB]',
+    help: 'Take a lab down: remove exactly what its journal records.',
+    async run(args) {
+      const lab = args.positional[0] ?? resolveLab(args);
+      const t0 = Date.now();
+      const r = await teardownLab(lab);
+      out(`*** lab ${lab} down: ${r.namespaces} namespaces, ${r.processes} processes in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+      return 0;
+    },
+  },
+  clean: {
+    usage: 'lab clean',
+    help: 'Take down every journaled lab (also after a killed `lab up`).',
+    async run() {
+      const reports = await cleanAll();
+      out(reports.length ? reports.map((r) => `*** cleaned ${r.lab}: ${r.namespaces} namespaces, ${r.processes} processes`).join('\n') : '*** nothing to clean');
+      return 0;
+    },
+  },
+  status: {
+    usage: 'lab status [--lab LAB] [--json]',
+    help: 'Show the labs that are up, their nodes and processes.',
+    async run(args) {
+      const labs = flag(args, 'lab') ? [resolveLab(args)] : journaledLabs();
+      const all = labs.map((l) => labStatus(l));
+      if (args.flags.has('json')) out(JSON.stringify(all, null, 2));
+      else if (all.length === 0) out('no lab is up');
+      else
+        for (const s of all) {
+          const present = s.nodes.filter((n) => n.present).length;
+          out(`${s.lab}: ${s.up ? 'up' : 'incomplete'} (${s.origin}), ${present}/${s.nodes.length} namespaces${s.upSeconds ? `, built in ${s.upSeconds.toFixed(2)} s` : ''}`);
+          for (const n of s.nodes) out(`  ${n.name.padEnd(12)} ${n.kind.padEnd(15)} ${n.namespace}${n.present ? '' : ' (missing)'}`);
+        }
+      return 0;
+    },
+  },
+  exec: {
+    usage: 'lab exec NODE CMD [ARGS...]',
+    help: 'Run a command inside a node\'s namespace.',
+    passthroughAfter: 1,
+    async run(args) {
+      const [node, ...cmd] = args.positional;
+      if (!node || cmd.length === 0) throw new LabError('usage: lab exec NODE CMD [ARGS...]');
+      const lab = resolveLab(args);
+      findNode(readLabTopology(lab), node);
+      const r = await execa('ip', ['netns', 'exec', namespaceName(lab, node), ...cmd], { stdio: 'inherit', reject: false });
+      return r.exitCode ?? 1;
+    },
+  },
+  tcpdump: {
+    usage: 'lab tcpdump NODE INTF [TCPDUMP ARGS...]',
+    help: 'Capture live on a node\'s interface (tcpdump -n -l -i INTF ...).',
+    passthroughAfter: 2,
+    async run(args) {
+      const [node, intf, ...rest] = args.positional;
+      if (!node || !intf) throw new LabError('usage: lab tcpdump NODE INTF [TCPDUMP ARGS...]');
+      const lab = resolveLab(args);
+      const n = findNode(readLabTopology(lab), node);
+      if (intf !== 'lo' && intf !== 'any' && !n.interfaces.some((i) => i.name === intf) && intf !== node) {
+        throw new LabError(`node ${node} has no interface ${intf} (it has: ${n.interfaces.map((i) => i.name).join(' ')})`);
+      }
+      const r = await execa('ip', ['netns', 'exec', namespaceName(lab, node), 'tcpdump', '-n', '-l', '-i', intf, ...rest], { stdio: 'inherit', reject: false });
+      return r.exitCode ?? 1;
+    },
+  },
+  pingall: {
+    usage: 'lab pingall [--lab LAB] [--json]',
+    help: 'Ping between every pair of hosts (one packet each), as Mininet does.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const results = await pingall(lab, topo);
+      if (args.flags.has('json')) out(JSON.stringify(results));
+      else out(formatPingall(endSystems(topo).map((n) => n.name), results));
+      return results.every((r) => r.ok) ? 0 : 1;
+    },
+  },
+  links: {
+    usage: 'lab links [--lab LAB]',
+    help: 'List links as interface pairs with their status, as Mininet does.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const st = await interfaceStatus(lab, topo);
+      out(formatLinks(topo, (node, intf) => st.get(`${node}/${intf}`) ?? 'MISSING'));
+      return 0;
+    },
+  },
+  net: {
+    usage: 'lab net [--lab LAB]',
+    help: 'List every node\'s connections, as Mininet does.',
+    async run(args) {
+      out(formatNet(readLabTopology(resolveLab(args))));
+      return 0;
+    },
+  },
+  nodes: {
+    usage: 'lab nodes [--lab LAB]',
+    help: 'List the nodes.',
+    async run(args) {
+      out(formatNodes(readLabTopology(resolveLab(args))));
+      return 0;
+    },
+  },
+  dump: {
+    usage: 'lab dump [--lab LAB]',
+    help: 'Describe every node and its addresses.',
+    async run(args) {
+      out(formatDump(readLabTopology(resolveLab(args))));
+      return 0;
+    },
+  },
+  help: {
+    usage: 'lab help',
+    help: 'This list.',
+    async run() {
+      out(helpText());
+      return 0;
+    },
+  },
+};
+
+export function helpText(): string {
+  return Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.help}`).join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    out(`usage: lab COMMAND [ARGS]\n${helpText()}`);
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`lab: unknown command '${name}' (try: lab help)\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(parseArgs(rest, cmd.passthroughAfter));
+  } catch (err) {
+    if (err instanceof TopologyValidationError) {
+      process.stderr.write(`lab: invalid topology:\n${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof LabError) {
+      process.stderr.write(`lab: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+const invokedAs = process.argv[1] ? basename(process.argv[1]) : '';
+if (invokedAs === 'cli.js' || invokedAs === 'lab') {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`lab: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * Lab lifecycle: bring a validated topology up (plan → journal → runner →
+ * processes), read a running lab back from its run directory, and the
+ * Mininet-style queries that need the live namespaces (pingall, link status).
+ */
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
+import { appendJournal, createLabDir, journalPath, readJournal, readLabFile, writeLabFile } from './journal.js';
+import { LAB_NAME_PATTERN, namespaceName, planLab } from './plan.js';
+import { executePlan, mapLimit, type Progress } from './runner.js';
+import { teardownLab } from './teardown.js';
+import type { Topology, TopologyNode } from './topology/types.js';
+import type { PingResult } from './format.js';
+
+export interface UpOptions {
+  readonly progress?: Progress;
+}
+
+export interface UpResult {
+  readonly lab: string;
+  readonly seconds: number;
+}
+
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+export function labExists(lab: string): boolean {
+  return existsSync(journalPath(lab));
+}
+
+/**
+ * Brings a lab up. On any failure the lab is taken down again (by its
+ * journal) before the error is rethrown, so a failed `up` leaves nothing.
+ */
+export async function labUp(lab: string, topo: Topology, opts: UpOptions = {}): Promise<UpResult> {
+  if (!LAB_NAME_PATTERN.test(lab)) throw new LabError(`lab name '${lab}' must match ${LAB_NAME_PATTERN}`);
+  if (labExists(lab)) throw new LabError(`lab '${lab}' is already up (take it down with: lab down ${lab})`);
+  const plan = planLab(lab, topo, { userspaceDataplane: false });
+  const started = process.hrtime.bigint();
+  createLabDir(lab);
+  appendJournal(lab, { type: 'lab', lab, origin: topo.origin, at: new Date().toISOString() });
+  writeLabFile(lab, 'topology.json', JSON.stringify(topo, null, 1));
+  try {
+    await executePlan(plan, opts.progress);
+  } catch (err) {
+    await teardownLab(lab).catch(() => undefined);
+    throw err;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  appendJournal(lab, { type: 'up', at: new Date().toISOString(), seconds });
+  return { lab, seconds };
+}
+
+export function readLabTopology(lab: string): Topology {
+  const text = readLabFile(lab, 'topology.json');
+  if (!text) throw new LabError(`no lab named '${lab}' is up`);
+  return JSON.parse(text) as Topology;
+}
+
+export function findNode(topo: Topology, name: string): TopologyNode {
+  const node = topo.nodes.find((n) => n.name === name);
+  if (!node) throw new LabError(`no node '${name}' in lab (nodes: ${topo.nodes.map((n) => n.name).join(' ')})`);
+  return node;
+}
+
+/** End systems in Mininet's sense: what pingall pings between. */
+export function endSystems(topo: Topology): TopologyNode[] {
+  return topo.nodes.filter((n) => n.kind === 'host' || n.kind === 'anycast-server');
+}
+
+export function firstIpv4(node: TopologyNode): string | undefined {
+  const cidr = node.interfaces.find((i) => i.ipv4)?.ipv4;
+  return cidr?.split('/')[0];
+}
+
+export async function pingPair(lab: string, from: TopologyNode, to: TopologyNode): Promise<boolean> {
+  const addr = firstIpv4(to);
+  if (!addr) return false;
+  const r = await execa('ip', ['netns', 'exec', namespaceName(lab, from.name), 'ping', '-c1', '-W1', '-n', '-q', addr], { reject: false });
+  return r.exitCode === 0;
+}
+
+export async function pingall(lab: string, topo: Topology): Promise<PingResult[]> {
+  const hosts = endSystems(topo);
+  const pairs = hosts.flatMap((a) => hosts.filter((b) => b !== a).map((b) => [a, b] as const));
+  return mapLimit(pairs, 8, async ([a, b]) => ({ from: a.name, to: b.name, ok: await pingPair(lab, a, b) }));
+}
+
+/** "OK" when the interface exists in its namespace, "MISSING" otherwise (as Mininet's links). */
+export async function interfaceStatus(lab: string, topo: Topology): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await mapLimit([...topo.nodes], 8, async (n) => {
+    const r = await execa('ip', ['-n', namespaceName(lab, n.name), '-json', 'link', 'show'], { reject: false });
+    const names = new Set<string>(r.exitCode === 0 ? (JSON.parse(String(r.stdout)) as { ifname: string }[]).map((l) => l.ifname) : []);
+    for (const i of n.interfaces) out.set(`${n.name}/${i.name}`, names.has(i.name) ? 'OK' : 'MISSING');
+  });
+  return out;
+}
+
+export interface LabStatus {
+  readonly lab: string;
+  readonly origin: string;
+  readonly up: boolean;
+  readonly upSeconds?: number;
+  readonly nodes: { readonly name: string; readonly kind: string; readonly namespace: string; readonly present: boolean }[];
+  readonly processes: { readonly node: string; readonly role: string; readonly pid: number }[];
+}
+
+export function labStatus(lab: string): LabStatus {
+  const entries = readJournal(lab);
+  const topo = readLabTopology(lab);
+  const upEntry = entries.find((e) => e.type === 'up');
+  return {
+    lab,
+    origin: topo.origin,
+    up: !!upEntry,
+    upSeconds: upEntry?.type === 'up' ? upEntry.seconds : undefined,
+    nodes: topo.nodes.map((n) => {
+      const ns = namespaceName(lab, n.name);
+      return { name: n.name, kind: n.kind, namespace: ns, present: existsSync(`/run/netns/${ns}`) };
+    }),
+    processes: entries.flatMap((e) => (e.type === 'process' ? [{ node: e.node, role: e.role, pid: e.pid }] : [])),
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * The interactive prompt (`lab>`), with Mininet's command names and meanings:
+ * one handler per command, its doc string is the help; one-line usage errors;
+ * completion of commands and node names; history in ~/.anycast-lab_history.
+ * `NODE CMD ARGS` runs CMD in the node's namespace with node names after the
+ * first word replaced by their addresses (so `client ping b` works).
+ */
+import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
+import { existsSync, readFileSync, appendFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { namespaceName } from './plan.js';
+import { firstIpv4, interfaceStatus, pingall, pingPair, readLabTopology, endSystems, findNode, LabError } from './lab.js';
+import { formatDump, formatLinks, formatNet, formatNodes, formatPingall } from './format.js';
+import type { Topology } from './topology/types.js';
+
+interface PromptContext {
+  readonly lab: string;
+  readonly topo: Topology;
+  readonly write: (s: string) => void;
+}
+
+interface PromptCommand {
+  readonly usage: string;
+  readonly help: string;
+  readonly run: (ctx: PromptContext, args: string[]) => Promise<void | 'exit'>;
+}
+
+async function inNamespace(ctx: PromptContext, node: string, argv: string[]): Promise<number> {
+  const ignore = () => {};
+  process.on('SIGINT', ignore); // Ctrl-C stops the command, not the prompt
+  try {
+    const r = await execa('ip', ['netns', 'exec', namespaceName(ctx.lab, node), ...argv], { stdio: 'inherit', reject: false });
+    return r.exitCode ?? 1;
+  } finally {
+    process.off('SIGINT', ignore);
+  }
+}
+
+/** Replaces node names (after the command word) by the node's first IPv4 address. */
+export function substituteNodeNames(topo: Topology, argv: readonly string[]): string[] {
+  return argv.map((a, i) => {
+    if (i === 0) return a;
+    const node = topo.nodes.find((n) => n.name === a);
+    return node ? firstIpv4(node) ?? a : a;
+  });
+}
+
+const PROMPT_COMMANDS: Record<string, PromptCommand> = {
+  help: { usage: 'help', help: 'List the commands.', run: async (ctx) => ctx.write(promptHelp()) },
+  nodes: { usage: 'nodes', help: 'List all nodes.', run: async (ctx) => ctx.write(formatNodes(ctx.topo)) },
+  net: { usage: 'net', help: 'List network connections.', run: async (ctx) => ctx.write(formatNet(ctx.topo)) },
+  dump: { usage: 'dump', help: 'Dump node info.', run: async (ctx) => ctx.write(formatDump(ctx.topo)) },
+  links: {
+    usage: 'links',
+    help: 'Report on links.',
+    async run(ctx) {
+      const st = await interfaceStatus(ctx.lab, ctx.topo);
+      ctx.write(formatLinks(ctx.topo, (n, i) => st.get(`${n}/${i}`) ?? 'MISSING'));
+    },
+  },
+  intfs: {
+    usage: 'intfs',
+    help: 'List interfaces.',
+    run: async (ctx) => ctx.write(ctx.topo.nodes.map((n) => `${n.name}: ${n.interfaces.map((i) => i.name).join(',')}`).join('\n') + '\n'),
+  },
+  pingall: {
+    usage: 'pingall',
+    help: 'Ping between all hosts.',
+    async run(ctx) {
+      ctx.write(formatPingall(endSystems(ctx.topo).map((n) => n.name), await pingall(ctx.lab, ctx.topo)));
+    },
+  },
+  pingpair: {
+    usage: 'pingpair',
+    help: 'Ping between the first two hosts.',
+    async run(ctx) {
+      const [a, b] = endSystems(ctx.topo);
+      if (!a || !b) throw new LabError('pingpair needs two hosts');
+      const results = [
+        { from: a.name, to: b.name, ok: await pingPair(ctx.lab, a, b) },
+        { from: b.name, to: a.name, ok: await pingPair(ctx.lab, b, a) },
+      ];
+      ctx.write(formatPingall([a.name, b.name], results));
+    },
+  },
+  link: {
+    usage: 'link NODE1 NODE2 up|down',
+    help: 'Bring the link(s) between two nodes up or down (both ends).',
+    async run(ctx, args) {
+      const [x, y, state] = args;
+      if (!x || !y || (state !== 'up' && state !== 'down')) throw new LabError('usage: link NODE1 NODE2 up|down');
+      const links = ctx.topo.links.filter((l) => (l.a.node === x && l.b.node === y) || (l.a.node === y && l.b.node === x));
+      if (!links.length) throw new LabError(`no link between ${x} and ${y}`);
+      for (const l of links) {
+        for (const end of [l.a, l.b]) {
+          await execa('ip', ['-n', namespaceName(ctx.lab, end.node), 'link', 'set', 'dev', end.interface, state]);
+        }
+      }
+    },
+  },
+  sh: {
+    usage: 'sh CMD [ARGS...]',
+    help: 'Run a command on the host (no shell: the words are the argv).',
+    async run(_ctx, args) {
+      if (!args.length) throw new LabError('usage: sh CMD [ARGS...]');
+      await execa(args[0], args.slice(1), { stdio: 'inherit', reject: false });
+    },
+  },
+  source: {
+    usage: 'source FILE',
+    help: 'Read commands from a file.',
+    async run(ctx, args) {
+      if (!args[0]) throw new LabError('usage: source FILE');
+      for (const line of readFileSync(args[0], 'utf8').split('\n')) {
+        if (!line.trim() || line.trim().startsWith('#')) continue;
+        ctx.write(`lab> ${line}\n`);
+        if ((await runPromptLine(ctx, line)) === 'exit') return 'exit';
+      }
+    },
+  },
+  time: {
+    usage: 'time CMD...',
+    help: 'Measure how long a command takes.',
+    async run(ctx, args) {
+      const t0 = process.hrtime.bigint();
+      await runPromptLine(ctx, args.join(' '));
+      ctx.write(`*** Elapsed time: ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(6)} secs\n`);
+    },
+  },
+  exit: { usage: 'exit', help: 'Leave the prompt (and take the lab down when it was started with it).', run: async () => 'exit' },
+  quit: { usage: 'quit', help: 'Same as exit.', run: async () => 'exit' },
+};
+
+export function promptHelp(): string {
+  const rows = Object.values(PROMPT_COMMANDS).map((c) => `  ${c.usage.padEnd(28)} ${c.help}`);
+  rows.push(`  ${'NODE CMD [ARGS...]'.padEnd(28)} Run CMD in NODE's namespace; node names in ARGS become addresses.`);
+  return `Commands:\n${rows.join('\n')}\n`;
+}
+
+export async function runPromptLine(ctx: PromptContext, line: string): Promise<void | 'exit'> {
+  const words = line.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return;
+  const [first, ...rest] = words;
+  const cmd = PROMPT_COMMANDS[first];
+  try {
+    if (cmd) return await cmd.run(ctx, rest);
+    if (ctx.topo.nodes.some((n) => n.name === first)) {
+      if (!rest.length) throw new LabError(`usage: ${first} CMD [ARGS...]`);
+      findNode(ctx.topo, first);
+      await inNamespace(ctx, first, substituteNodeNames(ctx.topo, rest));
+      return;
+    }
+    ctx.write(`*** Unknown command: ${line.trim()} (type help)\n`);
+  } catch (err) {
+    ctx.write(`*** ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
+const HISTORY = join(homedir(), '.anycast-lab_history');
+
+export async function runPrompt(lab: string): Promise<void> {
+  const topo = readLabTopology(lab);
+  const ctx: PromptContext = { lab, topo, write: (s) => process.stdout.write(s) };
+  const words = [...Object.keys(PROMPT_COMMANDS), ...topo.nodes.map((n) => n.name)];
+  const history = existsSync(HISTORY) ? readFileSync(HISTORY, 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500) : [];
+  const rl: ReadlineInterface = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: 'lab> ',
+    history,
+    completer: (line: string) => {
+      const last = line.split(/\s+/).pop() ?? '';
+      const hits = words.filter((w) => w.startsWith(last));
+      return [hits.length ? hits : words, last];
+    },
+  });
+  ctx.write(`*** lab ${lab}: ${topo.nodes.length} nodes. Type help for commands, exit to leave.\n`);
+  rl.prompt();
+  for await (const line of rl) {
+    if (line.trim()) {
+      try {
+        appendFileSync(HISTORY, line + '\n');
+      } catch {
+        // history is a convenience
+      }
+    }
+    rl.pause();
+    const r = await runPromptLine(ctx, line);
+    if (r === 'exit') break;
+    rl.resume();
+    rl.prompt();
+  }
+  rl.close();
+}
