@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "frameio",
+      "sources": ["src/dataplane/native/frame_io.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,948 @@
+/*
+ * frame_io.c — the data plane's frame I/O edge: one AF_PACKET socket per
+ * interface, batched with recvmmsg/sendmmsg into preallocated buffers that
+ * JavaScript reads and writes directly (no per-frame allocation), woken by
+ * uv_poll.
+ *
+ * Owns: opening a port (AF_PACKET, SOCK_RAW, ETH_P_ALL, bound to one ifindex,
+ * non-blocking, PACKET_IGNORE_OUTGOING, PACKET_AUXDATA, PACKET_VNET_HDR when
+ * available, large SO_RCVBUF/SO_SNDBUF, optional PACKET_QDISC_BYPASS and
+ * socket-level promiscuous membership, optionally inside another network
+ * namespace through setns), the interface's MAC, MTU and ifindex, receive and
+ * send batches, per-port counters (including PACKET_STATISTICS), and the
+ * readable wakeup.
+ *
+ * Interfaces: packet(7), netdevice(7) (SIOCGIFHWADDR, SIOCGIFMTU),
+ * recvmmsg(2), sendmmsg(2), setns(2), the virtio_net_hdr layout of
+ * <linux/virtio_net.h> (csum_start/csum_offset of a CHECKSUM_PARTIAL frame).
+ *
+ * Does NOT support: PACKET_MMAP rings (TPACKET_V3), fanout, BPF filters, GSO
+ * on send (every frame sent carries an all-zero virtio header), re-inserting a
+ * VLAN tag stripped by the receive path (it is reported, not restored).
+ *
+ * Layout shared with JavaScript (see src/dataplane/linux-frame-io.ts):
+ *   rxBuffer: slots x slotSize bytes, frame i at i * slotSize
+ *   meta:     Int32Array, field-major: meta[field * slots + i]
+ *   txBuffer: txSlots x slotSize bytes; txLengths: Int32Array(txSlots)
+ *   counters: Float64Array(COUNTER_COUNT)
+ * The indices are exported as `constants` so the TypeScript side can check
+ * them at load time.
+ */
+#define _GNU_SOURCE
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 8
+#endif
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+
+/* ---- layout shared with JavaScript ---- */
+
+enum meta_field {
+  META_LENGTH = 0,      /* bytes stored in the slot */
+  META_WIRE_LENGTH,     /* original frame length (tp_len), > LENGTH when truncated */
+  META_PKT_TYPE,        /* sll_pkttype: PACKET_HOST, BROADCAST, MULTICAST, OTHERHOST */
+  META_FLAGS,           /* FLAG_* bits below */
+  META_CSUM_START,      /* from the virtio header, from the frame start; -1 if none */
+  META_CSUM_OFFSET,     /* checksum field offset from CSUM_START; -1 if none */
+  META_VLAN_TCI,        /* stripped 802.1Q tag when FLAG_VLAN */
+  META_VLAN_TPID,
+  META_FIELD_COUNT
+};
+
+enum frame_flag {
+  FLAG_CSUM_NOT_READY = 1 << 0, /* TP_STATUS_CSUMNOTREADY: L4 checksum is partial */
+  FLAG_CSUM_VALID = 1 << 1,     /* TP_STATUS_CSUM_VALID: checksum verified by the device */
+  FLAG_TRUNCATED = 1 << 2,      /* frame longer than slotSize */
+  FLAG_VLAN = 1 << 3,           /* VLAN tag stripped, see META_VLAN_TCI */
+  FLAG_GSO = 1 << 4             /* the frame is a GSO super-frame (offloads left on) */
+};
+
+enum counter {
+  C_RX_FRAMES = 0,
+  C_RX_BYTES,
+  C_RX_BATCHES,
+  C_RX_TRUNCATED,
+  C_RX_ERRORS,
+  C_TX_FRAMES,
+  C_TX_BYTES,
+  C_TX_BATCHES,
+  C_TX_ERRORS,
+  C_TX_DROPPED,
+  C_KERNEL_PACKETS,
+  C_KERNEL_DROPS,
+  C_WAKEUPS,
+  C_POLL_ERRORS,
+  COUNTER_COUNT
+};
+
+#define DEFAULT_SLOTS 64
+#define MAX_SLOTS 1024
+#define DEFAULT_BUFFER_BYTES (8 * 1024 * 1024)
+#define HEADROOM 64
+#define CMSG_BYTES CMSG_SPACE(sizeof(struct tpacket_auxdata))
+
+typedef struct port {
+  int fd;
+  int ifindex;
+  int mtu;
+  int vnet; /* 1 when PACKET_VNET_HDR is on: every frame is preceded by a virtio_net_hdr */
+  uint32_t slots, tx_slots, slot_size;
+  char ifname[IF_NAMESIZE];
+  unsigned char mac[6];
+
+  uint8_t *rx;
+  int32_t *meta;
+  uint8_t *tx;
+  int32_t *tx_len;
+  double *counters;
+
+  struct mmsghdr *rx_msgs;
+  struct iovec *rx_iov; /* 2 per slot: vnet header, frame */
+  struct sockaddr_ll *rx_addr;
+  uint8_t *rx_cmsg;
+  struct virtio_net_hdr *rx_vnet;
+
+  struct mmsghdr *tx_msgs;
+  struct iovec *tx_iov;
+  struct virtio_net_hdr tx_vnet; /* all zero: no offload requested */
+
+  /* JavaScript side */
+  napi_env env;
+  napi_ref self;          /* weak; made strong while polling so an active port is not collected */
+  napi_ref buffers[5];    /* rx, meta, tx, txLengths, counters: kept alive with the port */
+  napi_ref callback;
+  napi_async_context async;
+  uv_poll_t poll;
+  int polling;
+  int poll_inited;
+  int closed;
+  int finalized;
+  int handle_open; /* poll handle not yet closed by libuv */
+} port_t;
+
+/* ---- helpers ---- */
+
+#define NAPI_CALL(env, call)                                        \
+  do {                                                              \
+    if ((call) != napi_ok) {                                        \
+      throw_last(env, #call);                                       \
+      return NULL;                                                  \
+    }                                                               \
+  } while (0)
+
+static void throw_last(napi_env env, const char *what) {
+  const napi_extended_error_info *info = NULL;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  napi_get_last_error_info(env, &info);
+  char msg[256];
+  snprintf(msg, sizeof msg, "frame-io: %s failed: %s", what,
+           info && info->error_message ? info->error_message : "unknown N-API error");
+  napi_throw_error(env, NULL, msg);
+}
+
+static napi_value throw_errno(napi_env env, const char *code, const char *fmt, const char *arg, int err) {
+  char msg[512];
+  char what[256];
+  snprintf(what, sizeof what, fmt, arg);
+  snprintf(msg, sizeof msg, "frame-io: %s: %s", what, strerror(err));
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+static void free_port_memory(port_t *p) {
+  free(p->rx_msgs);
+  free(p->rx_iov);
+  free(p->rx_addr);
+  free(p->rx_cmsg);
+  free(p->rx_vnet);
+  free(p->tx_msgs);
+  free(p->tx_iov);
+  free(p);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  port_t *p = (port_t *)h->data;
+  p->handle_open = 0;
+  if (p->finalized) free_port_memory(p);
+}
+
+static void release_js(port_t *p) {
+  napi_env env = p->env;
+  for (int i = 0; i < 5; i++) {
+    if (p->buffers[i]) {
+      napi_delete_reference(env, p->buffers[i]);
+      p->buffers[i] = NULL;
+    }
+  }
+  if (p->callback) {
+    napi_delete_reference(env, p->callback);
+    p->callback = NULL;
+  }
+  if (p->async) {
+    napi_async_destroy(env, p->async);
+    p->async = NULL;
+  }
+}
+
+static void stop_polling(port_t *p) {
+  if (p->polling) {
+    uv_poll_stop(&p->poll);
+    p->polling = 0;
+    uint32_t count;
+    napi_reference_unref(p->env, p->self, &count);
+  }
+}
+
+/* Close the socket and stop the wakeup; idempotent. Buffers stay readable. */
+static void close_port(port_t *p) {
+  if (p->closed) return;
+  p->closed = 1;
+  stop_polling(p);
+  if (p->poll_inited && p->handle_open) uv_close((uv_handle_t *)&p->poll, on_handle_closed);
+  if (p->fd >= 0) close(p->fd);
+  p->fd = -1;
+}
+
+static void finalize_port(napi_env env, void *data, void *hint) {
+  (void)hint;
+  port_t *p = (port_t *)data;
+  close_port(p);
+  release_js(p);
+  if (p->self) {
+    napi_delete_reference(env, p->self);
+    p->self = NULL;
+  }
+  p->finalized = 1;
+  if (!p->handle_open) free_port_memory(p);
+}
+
+static port_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) {
+    throw_last(env, "napi_get_cb_info");
+    return NULL;
+  }
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "frame-io: not a Port");
+    return NULL;
+  }
+  return (port_t *)data;
+}
+
+static int get_opt_u32(napi_env env, napi_value obj, const char *key, uint32_t *out) {
+  bool has = false;
+  if (obj == NULL) return 0;
+  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has) return 0;
+  napi_value v;
+  napi_valuetype t;
+  napi_get_named_property(env, obj, key, &v);
+  napi_typeof(env, v, &t);
+  if (t != napi_number) return 0;
+  napi_get_value_uint32(env, v, out);
+  return 1;
+}
+
+static int get_opt_bool(napi_env env, napi_value obj, const char *key, int fallback) {
+  bool has = false;
+  if (obj == NULL) return fallback;
+  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has) return fallback;
+  napi_value v;
+  napi_valuetype t;
+  napi_get_named_property(env, obj, key, &v);
+  napi_typeof(env, v, &t);
+  if (t != napi_boolean) return fallback;
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b ? 1 : 0;
+}
+
+/* Returns a malloc'd string or NULL. */
+static char *get_opt_string(napi_env env, napi_value obj, const char *key) {
+  bool has = false;
+  if (obj == NULL) return NULL;
+  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has) return NULL;
+  napi_value v;
+  napi_valuetype t;
+  napi_get_named_property(env, obj, key, &v);
+  napi_typeof(env, v, &t);
+  if (t != napi_string) return NULL;
+  size_t len = 0;
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+static void set_buffer_size(int fd, int force_opt, int opt, int bytes) {
+  if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof bytes) != 0)
+    setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes);
+}
+
+/* Creates an ArrayBuffer of `bytes`, returns its data, and keeps a strong reference. */
+static void *make_buffer(napi_env env, size_t bytes, napi_ref *ref, napi_value *out) {
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, bytes, &data, out) != napi_ok) return NULL;
+  memset(data, 0, bytes);
+  if (napi_create_reference(env, *out, 1, ref) != napi_ok) return NULL;
+  return data;
+}
+
+/* ---- the socket ---- */
+
+typedef struct open_result {
+  int fd, ifindex, mtu, vnet;
+  unsigned char mac[6];
+  char ifname[IF_NAMESIZE];
+  const char *step; /* which step failed */
+  int err;
+} open_result_t;
+
+static int open_socket(const char *name, uint32_t index, int use_index, int promisc, int qdisc_bypass,
+                       int vnet, int rcvbuf, int sndbuf, open_result_t *r) {
+  memset(r, 0, sizeof *r);
+  r->fd = -1;
+  if (use_index) {
+    if (if_indextoname(index, r->ifname) == NULL) {
+      r->step = "if_indextoname";
+      r->err = errno;
+      return -1;
+    }
+  } else {
+    if (strlen(name) >= IF_NAMESIZE) {
+      r->step = "interface name too long";
+      r->err = ENAMETOOLONG;
+      return -1;
+    }
+    strcpy(r->ifname, name);
+  }
+  r->ifindex = (int)if_nametoindex(r->ifname);
+  if (r->ifindex == 0) {
+    r->step = "no such interface";
+    r->err = errno;
+    return -1;
+  }
+  /* Protocol 0: the socket receives nothing until bind() names the interface,
+   * so no frame of another interface is ever queued on it. */
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    r->step = "socket(AF_PACKET, SOCK_RAW)";
+    r->err = errno;
+    return -1;
+  }
+  int one = 1;
+#define FAIL(s)       \
+  do {                \
+    r->step = (s);    \
+    r->err = errno;   \
+    close(fd);        \
+    return -1;        \
+  } while (0)
+  if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0) FAIL("setsockopt(PACKET_AUXDATA)");
+  if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
+    FAIL("setsockopt(PACKET_IGNORE_OUTGOING)");
+  if (vnet && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) != 0) vnet = 0;
+  if (qdisc_bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0)
+    FAIL("setsockopt(PACKET_QDISC_BYPASS)");
+  set_buffer_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
+  set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf);
+
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, r->ifname, IF_NAMESIZE);
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) FAIL("ioctl(SIOCGIFHWADDR)");
+  memcpy(r->mac, ifr.ifr_hwaddr.sa_data, 6);
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, r->ifname, IF_NAMESIZE);
+  if (ioctl(fd, SIOCGIFMTU, &ifr) != 0) FAIL("ioctl(SIOCGIFMTU)");
+  r->mtu = ifr.ifr_mtu;
+
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = r->ifindex;
+  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0) FAIL("bind(AF_PACKET)");
+
+  if (promisc) {
+    struct packet_mreq mr;
+    memset(&mr, 0, sizeof mr);
+    mr.mr_ifindex = r->ifindex;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) != 0)
+      FAIL("setsockopt(PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC)");
+  }
+#undef FAIL
+  r->fd = fd;
+  r->vnet = vnet;
+  return 0;
+}
+
+/* Runs open_socket inside the network namespace at `path` (e.g. /run/netns/x)
+ * by switching this thread there and back. Returns -2 when the thread could
+ * not be switched back (the caller aborts: continuing would be unsafe). */
+static int open_in_netns(const char *path, const char *name, uint32_t index, int use_index, int promisc,
+                         int qdisc_bypass, int vnet, int rcvbuf, int sndbuf, open_result_t *r) {
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    memset(r, 0, sizeof *r);
+    r->step = "open(/proc/thread-self/ns/net)";
+    r->err = errno;
+    return -1;
+  }
+  int target = open(path, O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    memset(r, 0, sizeof *r);
+    r->step = "open(netns path)";
+    r->err = errno;
+    close(home);
+    return -1;
+  }
+  if (setns(target, CLONE_NEWNET) != 0) {
+    memset(r, 0, sizeof *r);
+    r->step = "setns(netns path)";
+    r->err = errno;
+    close(target);
+    close(home);
+    return -1;
+  }
+  close(target);
+  int rc = open_socket(name, index, use_index, promisc, qdisc_bypass, vnet, rcvbuf, sndbuf, r);
+  if (setns(home, CLONE_NEWNET) != 0) {
+    close(home);
+    return -2;
+  }
+  close(home);
+  return rc;
+}
+
+/* ---- JavaScript API ---- */
+
+static napi_value set_prop_u32(napi_env env, napi_value obj, const char *key, uint32_t v) {
+  napi_value n;
+  napi_create_uint32(env, v, &n);
+  napi_set_named_property(env, obj, key, n);
+  return n;
+}
+
+/* new Port(nameOrIndex, options?) */
+static napi_value port_new(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "frame-io: Port(nameOrIndex, options?) needs an interface");
+    return NULL;
+  }
+  napi_valuetype t;
+  napi_typeof(env, argv[0], &t);
+  char name[64] = {0};
+  uint32_t index = 0;
+  int use_index = 0;
+  if (t == napi_string) {
+    size_t len = 0;
+    napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len);
+    if (len == 0) {
+      napi_throw_type_error(env, NULL, "frame-io: empty interface name");
+      return NULL;
+    }
+  } else if (t == napi_number) {
+    napi_get_value_uint32(env, argv[0], &index);
+    use_index = 1;
+  } else {
+    napi_throw_type_error(env, NULL, "frame-io: interface must be a name or an ifindex");
+    return NULL;
+  }
+  napi_value opts = NULL;
+  if (argc >= 2) {
+    napi_typeof(env, argv[1], &t);
+    if (t == napi_object) opts = argv[1];
+  }
+  uint32_t slots = DEFAULT_SLOTS, tx_slots = DEFAULT_SLOTS, slot_size = 0;
+  uint32_t rcvbuf = DEFAULT_BUFFER_BYTES, sndbuf = DEFAULT_BUFFER_BYTES;
+  get_opt_u32(env, opts, "slots", &slots);
+  get_opt_u32(env, opts, "txSlots", &tx_slots);
+  get_opt_u32(env, opts, "slotSize", &slot_size);
+  get_opt_u32(env, opts, "rcvbuf", &rcvbuf);
+  get_opt_u32(env, opts, "sndbuf", &sndbuf);
+  int promisc = get_opt_bool(env, opts, "promiscuous", 0);
+  int qdisc_bypass = get_opt_bool(env, opts, "qdiscBypass", 0);
+  int vnet = get_opt_bool(env, opts, "vnetHeader", 1);
+  if (slots < 1 || slots > MAX_SLOTS || tx_slots < 1 || tx_slots > MAX_SLOTS) {
+    napi_throw_range_error(env, NULL, "frame-io: slots and txSlots must be within 1..1024");
+    return NULL;
+  }
+  if (rcvbuf > INT32_MAX / 2) rcvbuf = INT32_MAX / 2;
+  if (sndbuf > INT32_MAX / 2) sndbuf = INT32_MAX / 2;
+  char *netns = get_opt_string(env, opts, "netns");
+
+  open_result_t r;
+  int rc;
+  if (netns) {
+    rc = open_in_netns(netns, name, index, use_index, promisc, qdisc_bypass, vnet, (int)rcvbuf, (int)sndbuf, &r);
+    if (rc == -2) napi_fatal_error("frame-io", NAPI_AUTO_LENGTH, "could not return to the original network namespace", NAPI_AUTO_LENGTH);
+  } else {
+    rc = open_socket(name, index, use_index, promisc, qdisc_bypass, vnet, (int)rcvbuf, (int)sndbuf, &r);
+  }
+  if (rc != 0) {
+    char label[192];
+    char idx[16];
+    snprintf(idx, sizeof idx, "%u", index);
+    snprintf(label, sizeof label, "open %s%s%s%s: %%s", use_index ? "ifindex " : "", use_index ? idx : name,
+             netns ? " in " : "", netns ? netns : "");
+    free(netns);
+    return throw_errno(env, r.err == ENODEV || r.err == ENXIO ? "ENODEV" : NULL, label, r.step, r.err);
+  }
+  free(netns);
+
+  if (slot_size == 0) slot_size = (uint32_t)r.mtu + ETH_HLEN + 4 + HEADROOM;
+  slot_size = (slot_size + 63u) & ~63u;
+  if (slot_size < 128) slot_size = 128;
+  if (slot_size > 65536 + 128) slot_size = 65536 + 128;
+
+  port_t *p = calloc(1, sizeof *p);
+  if (!p) {
+    close(r.fd);
+    napi_throw_error(env, NULL, "frame-io: out of memory");
+    return NULL;
+  }
+  p->fd = r.fd;
+  p->ifindex = r.ifindex;
+  p->mtu = r.mtu;
+  p->vnet = r.vnet;
+  memcpy(p->mac, r.mac, 6);
+  memcpy(p->ifname, r.ifname, IF_NAMESIZE);
+  p->slots = slots;
+  p->tx_slots = tx_slots;
+  p->slot_size = slot_size;
+  p->env = env;
+
+  p->rx_msgs = calloc(slots, sizeof *p->rx_msgs);
+  p->rx_iov = calloc((size_t)slots * 2, sizeof *p->rx_iov);
+  p->rx_addr = calloc(slots, sizeof *p->rx_addr);
+  p->rx_cmsg = calloc(slots, CMSG_BYTES);
+  p->rx_vnet = calloc(slots, sizeof *p->rx_vnet);
+  p->tx_msgs = calloc(tx_slots, sizeof *p->tx_msgs);
+  p->tx_iov = calloc((size_t)tx_slots * 2, sizeof *p->tx_iov);
+  if (!p->rx_msgs || !p->rx_iov || !p->rx_addr || !p->rx_cmsg || !p->rx_vnet || !p->tx_msgs || !p->tx_iov) {
+    close(r.fd);
+    free_port_memory(p);
+    napi_throw_error(env, NULL, "frame-io: out of memory");
+    return NULL;
+  }
+
+  napi_value rx_ab, meta_ab, tx_ab, txlen_ab, cnt_ab;
+  p->rx = make_buffer(env, (size_t)slots * slot_size, &p->buffers[0], &rx_ab);
+  p->meta = make_buffer(env, (size_t)slots * META_FIELD_COUNT * sizeof(int32_t), &p->buffers[1], &meta_ab);
+  p->tx = make_buffer(env, (size_t)tx_slots * slot_size, &p->buffers[2], &tx_ab);
+  p->tx_len = make_buffer(env, (size_t)tx_slots * sizeof(int32_t), &p->buffers[3], &txlen_ab);
+  p->counters = make_buffer(env, COUNTER_COUNT * sizeof(double), &p->buffers[4], &cnt_ab);
+  if (!p->rx || !p->meta || !p->tx || !p->tx_len || !p->counters) {
+    close(r.fd);
+    release_js(p);
+    free_port_memory(p);
+    throw_last(env, "napi_create_arraybuffer");
+    return NULL;
+  }
+
+  /* Wire the message headers once; only lengths are reset per call. */
+  size_t vn = p->vnet ? sizeof(struct virtio_net_hdr) : 0;
+  for (uint32_t i = 0; i < slots; i++) {
+    struct iovec *iov = &p->rx_iov[i * 2];
+    int n = 0;
+    if (vn) {
+      iov[n].iov_base = &p->rx_vnet[i];
+      iov[n++].iov_len = vn;
+    }
+    iov[n].iov_base = p->rx + (size_t)i * slot_size;
+    iov[n++].iov_len = slot_size;
+    p->rx_msgs[i].msg_hdr.msg_iov = iov;
+    p->rx_msgs[i].msg_hdr.msg_iovlen = n;
+    p->rx_msgs[i].msg_hdr.msg_name = &p->rx_addr[i];
+    p->rx_msgs[i].msg_hdr.msg_control = p->rx_cmsg + (size_t)i * CMSG_BYTES;
+  }
+  for (uint32_t i = 0; i < tx_slots; i++) {
+    struct iovec *iov = &p->tx_iov[i * 2];
+    int n = 0;
+    if (vn) {
+      iov[n].iov_base = &p->tx_vnet;
+      iov[n++].iov_len = vn;
+    }
+    iov[n].iov_base = p->tx + (size_t)i * slot_size;
+    iov[n++].iov_len = 0;
+    p->tx_msgs[i].msg_hdr.msg_iov = iov;
+    p->tx_msgs[i].msg_hdr.msg_iovlen = n;
+  }
+
+  if (napi_wrap(env, self, p, finalize_port, NULL, &p->self) != napi_ok) {
+    close(r.fd);
+    release_js(p);
+    free_port_memory(p);
+    throw_last(env, "napi_wrap");
+    return NULL;
+  }
+
+  napi_value v;
+  napi_create_string_utf8(env, p->ifname, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, self, "name", v);
+  set_prop_u32(env, self, "ifindex", (uint32_t)p->ifindex);
+  set_prop_u32(env, self, "mtu", (uint32_t)p->mtu);
+  set_prop_u32(env, self, "slots", slots);
+  set_prop_u32(env, self, "txSlots", tx_slots);
+  set_prop_u32(env, self, "slotSize", slot_size);
+  napi_get_boolean(env, p->vnet != 0, &v);
+  napi_set_named_property(env, self, "vnetHeader", v);
+  napi_value mac_ab, mac;
+  void *mac_data;
+  napi_create_arraybuffer(env, 6, &mac_data, &mac_ab);
+  memcpy(mac_data, p->mac, 6);
+  napi_create_typedarray(env, napi_uint8_array, 6, mac_ab, 0, &mac);
+  napi_set_named_property(env, self, "mac", mac);
+  napi_set_named_property(env, self, "rxBuffer", rx_ab);
+  napi_set_named_property(env, self, "meta", meta_ab);
+  napi_set_named_property(env, self, "txBuffer", tx_ab);
+  napi_set_named_property(env, self, "txLengths", txlen_ab);
+  napi_set_named_property(env, self, "counters", cnt_ab);
+  int got = 0;
+  socklen_t gl = sizeof got;
+  getsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
+  set_prop_u32(env, self, "rcvbuf", (uint32_t)got);
+  gl = sizeof got;
+  getsockopt(p->fd, SOL_SOCKET, SO_SNDBUF, &got, &gl);
+  set_prop_u32(env, self, "sndbuf", (uint32_t)got);
+  return self;
+}
+
+/* port.recv() -> number of frames now in rx slots 0..n-1 (0 when none). */
+static napi_value port_recv(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  port_t *p = unwrap(env, info, &argc, NULL);
+  if (!p) return NULL;
+  int n = 0;
+  if (!p->closed) {
+    for (uint32_t i = 0; i < p->slots; i++) {
+      struct msghdr *h = &p->rx_msgs[i].msg_hdr;
+      h->msg_namelen = sizeof(struct sockaddr_ll);
+      h->msg_controllen = CMSG_BYTES;
+      h->msg_flags = 0;
+    }
+    for (int attempt = 0; attempt < 8; attempt++) {
+      n = recvmmsg(p->fd, p->rx_msgs, p->slots, MSG_DONTWAIT | MSG_TRUNC, NULL);
+      if (n >= 0) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        n = 0;
+        break;
+      }
+      if (errno != EINTR) p->counters[C_RX_ERRORS] += 1; /* the faulty datagram is consumed: retry */
+      n = 0;
+    }
+  }
+  const uint32_t S = p->slots;
+  const int32_t vn = p->vnet ? (int32_t)sizeof(struct virtio_net_hdr) : 0;
+  double bytes = 0;
+  for (int i = 0; i < n; i++) {
+    struct msghdr *h = &p->rx_msgs[i].msg_hdr;
+    int32_t full = (int32_t)p->rx_msgs[i].msg_len - vn; /* MSG_TRUNC: the real length */
+    if (full < 0) full = 0;
+    int32_t stored = full > (int32_t)p->slot_size ? (int32_t)p->slot_size : full;
+    int32_t flags = 0;
+    int32_t wire = full;
+    int32_t tci = 0, tpid = 0, cstart = -1, coff = -1;
+    if ((h->msg_flags & MSG_TRUNC) || full > (int32_t)p->slot_size) {
+      flags |= FLAG_TRUNCATED;
+      p->counters[C_RX_TRUNCATED] += 1;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+      if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+      struct tpacket_auxdata aux;
+      memcpy(&aux, CMSG_DATA(c), sizeof aux);
+      wire = (int32_t)aux.tp_len;
+      if (aux.tp_status & TP_STATUS_CSUMNOTREADY) flags |= FLAG_CSUM_NOT_READY;
+      if (aux.tp_status & TP_STATUS_CSUM_VALID) flags |= FLAG_CSUM_VALID;
+      if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+        flags |= FLAG_VLAN;
+        tci = aux.tp_vlan_tci;
+        tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+      }
+    }
+    if (vn) {
+      const struct virtio_net_hdr *vh = &p->rx_vnet[i];
+      if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        cstart = vh->csum_start;
+        coff = vh->csum_offset;
+      }
+      if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) flags |= FLAG_GSO;
+    }
+    p->meta[META_LENGTH * S + i] = stored;
+    p->meta[META_WIRE_LENGTH * S + i] = wire;
+    p->meta[META_PKT_TYPE * S + i] = p->rx_addr[i].sll_pkttype;
+    p->meta[META_FLAGS * S + i] = flags;
+    p->meta[META_CSUM_START * S + i] = cstart;
+    p->meta[META_CSUM_OFFSET * S + i] = coff;
+    p->meta[META_VLAN_TCI * S + i] = tci;
+    p->meta[META_VLAN_TPID * S + i] = tpid;
+    bytes += stored;
+  }
+  if (n > 0) {
+    p->counters[C_RX_FRAMES] += n;
+    p->counters[C_RX_BYTES] += bytes;
+    p->counters[C_RX_BATCHES] += 1;
+  }
+  napi_value out;
+  napi_create_int32(env, n, &out);
+  return out;
+}
+
+/* port.send(count) -> frames accepted by the kernel from tx slots 0..count-1. */
+static napi_value port_send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  port_t *p = unwrap(env, info, &argc, argv);
+  if (!p) return NULL;
+  uint32_t count = 0;
+  if (argc >= 1) napi_get_value_uint32(env, argv[0], &count);
+  if (count > p->tx_slots) count = p->tx_slots;
+  uint32_t sent = 0;
+  if (p->closed) {
+    p->counters[C_TX_DROPPED] += count;
+    count = 0;
+  }
+  const int last = p->vnet ? 1 : 0;
+  for (uint32_t i = 0; i < count; i++) {
+    int32_t len = p->tx_len[i];
+    if (len < 0) len = 0;
+    if (len > (int32_t)p->slot_size) len = (int32_t)p->slot_size;
+    p->tx_msgs[i].msg_hdr.msg_iov[last].iov_len = (size_t)len;
+  }
+  uint32_t i = 0;
+  double bytes = 0;
+  while (i < count) {
+    int r = sendmmsg(p->fd, p->tx_msgs + i, count - i, MSG_DONTWAIT);
+    if (r > 0) {
+      for (int k = 0; k < r; k++) bytes += (double)p->tx_msgs[i + k].msg_hdr.msg_iov[last].iov_len;
+      i += (uint32_t)r;
+      sent += (uint32_t)r;
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+      p->counters[C_TX_DROPPED] += count - i; /* socket or device queue full: dropped, as a router does */
+      break;
+    }
+    p->counters[C_TX_ERRORS] += 1; /* this frame is refused (EMSGSIZE, ENETDOWN, ...): skip it */
+    i += 1;
+  }
+  if (count > 0) p->counters[C_TX_BATCHES] += 1;
+  p->counters[C_TX_FRAMES] += sent;
+  p->counters[C_TX_BYTES] += bytes;
+  napi_value out;
+  napi_create_uint32(env, sent, &out);
+  return out;
+}
+
+/* port.stats(): folds PACKET_STATISTICS (reset on read by the kernel) into the counters. */
+static napi_value port_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  port_t *p = unwrap(env, info, &argc, NULL);
+  if (!p) return NULL;
+  if (!p->closed) {
+    struct tpacket_stats st;
+    socklen_t len = sizeof st;
+    if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+      p->counters[C_KERNEL_PACKETS] += st.tp_packets;
+      p->counters[C_KERNEL_DROPS] += st.tp_drops;
+    }
+  }
+  return NULL;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  port_t *p = (port_t *)h->data;
+  if (p->closed || !p->callback) return;
+  if (status < 0) p->counters[C_POLL_ERRORS] += 1;
+  p->counters[C_WAKEUPS] += 1;
+  napi_env env = p->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, self, result;
+  if (napi_get_reference_value(env, p->callback, &cb) == napi_ok && cb &&
+      napi_get_reference_value(env, p->self, &self) == napi_ok && self) {
+    napi_status s = napi_make_callback(env, p->async, self, cb, 0, NULL, &result);
+    if (s == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* port.poll(callback | null): call `callback` whenever the socket is readable. */
+static napi_value port_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  port_t *p = unwrap(env, info, &argc, argv);
+  if (!p) return NULL;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t != napi_function) {
+    stop_polling(p);
+    if (p->callback) {
+      napi_delete_reference(env, p->callback);
+      p->callback = NULL;
+    }
+    return NULL;
+  }
+  if (p->closed) {
+    napi_throw_error(env, "ERR_PORT_CLOSED", "frame-io: port is closed");
+    return NULL;
+  }
+  if (p->callback) napi_delete_reference(env, p->callback);
+  NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &p->callback));
+  if (!p->async) {
+    napi_value name;
+    napi_create_string_utf8(env, "frame-io", NAPI_AUTO_LENGTH, &name);
+    NAPI_CALL(env, napi_async_init(env, NULL, name, &p->async));
+  }
+  if (!p->poll_inited) {
+    uv_loop_t *loop = NULL;
+    NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
+    int rc = uv_poll_init_socket(loop, &p->poll, p->fd);
+    if (rc != 0) {
+      napi_throw_error(env, NULL, uv_strerror(rc));
+      return NULL;
+    }
+    p->poll.data = p;
+    p->poll_inited = 1;
+    p->handle_open = 1;
+  }
+  if (!p->polling) {
+    int rc = uv_poll_start(&p->poll, UV_READABLE, on_readable);
+    if (rc != 0) {
+      napi_throw_error(env, NULL, uv_strerror(rc));
+      return NULL;
+    }
+    p->polling = 1;
+    uint32_t count;
+    napi_reference_ref(env, p->self, &count);
+  }
+  return NULL;
+}
+
+/* port.ref(bool): whether an active poll keeps the event loop alive (default true). */
+static napi_value port_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  port_t *p = unwrap(env, info, &argc, argv);
+  if (!p) return NULL;
+  bool on = true;
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &on);
+  if (p->poll_inited && p->handle_open) {
+    if (on) uv_ref((uv_handle_t *)&p->poll);
+    else uv_unref((uv_handle_t *)&p->poll);
+  }
+  return NULL;
+}
+
+/* port.close(): stop the wakeup and close the socket; idempotent. */
+static napi_value port_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  port_t *p = unwrap(env, info, &argc, NULL);
+  if (!p) return NULL;
+  if (!p->closed) {
+    /* keep the last kernel statistics */
+    struct tpacket_stats st;
+    socklen_t len = sizeof st;
+    if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+      p->counters[C_KERNEL_PACKETS] += st.tp_packets;
+      p->counters[C_KERNEL_DROPS] += st.tp_drops;
+    }
+  }
+  close_port(p);
+  if (p->callback) {
+    napi_delete_reference(env, p->callback);
+    p->callback = NULL;
+  }
+  return NULL;
+}
+
+static napi_value make_constants(napi_env env) {
+  napi_value c, meta, flags, counters;
+  napi_create_object(env, &c);
+  napi_create_object(env, &meta);
+  napi_create_object(env, &flags);
+  napi_create_object(env, &counters);
+  set_prop_u32(env, meta, "length", META_LENGTH);
+  set_prop_u32(env, meta, "wireLength", META_WIRE_LENGTH);
+  set_prop_u32(env, meta, "pktType", META_PKT_TYPE);
+  set_prop_u32(env, meta, "flags", META_FLAGS);
+  set_prop_u32(env, meta, "csumStart", META_CSUM_START);
+  set_prop_u32(env, meta, "csumOffset", META_CSUM_OFFSET);
+  set_prop_u32(env, meta, "vlanTci", META_VLAN_TCI);
+  set_prop_u32(env, meta, "vlanTpid", META_VLAN_TPID);
+  set_prop_u32(env, meta, "count", META_FIELD_COUNT);
+  set_prop_u32(env, flags, "csumNotReady", FLAG_CSUM_NOT_READY);
+  set_prop_u32(env, flags, "csumValid", FLAG_CSUM_VALID);
+  set_prop_u32(env, flags, "truncated", FLAG_TRUNCATED);
+  set_prop_u32(env, flags, "vlan", FLAG_VLAN);
+  set_prop_u32(env, flags, "gso", FLAG_GSO);
+  set_prop_u32(env, counters, "rxFrames", C_RX_FRAMES);
+  set_prop_u32(env, counters, "rxBytes", C_RX_BYTES);
+  set_prop_u32(env, counters, "rxBatches", C_RX_BATCHES);
+  set_prop_u32(env, counters, "rxTruncated", C_RX_TRUNCATED);
+  set_prop_u32(env, counters, "rxErrors", C_RX_ERRORS);
+  set_prop_u32(env, counters, "txFrames", C_TX_FRAMES);
+  set_prop_u32(env, counters, "txBytes", C_TX_BYTES);
+  set_prop_u32(env, counters, "txBatches", C_TX_BATCHES);
+  set_prop_u32(env, counters, "txErrors", C_TX_ERRORS);
+  set_prop_u32(env, counters, "txDropped", C_TX_DROPPED);
+  set_prop_u32(env, counters, "kernelPackets", C_KERNEL_PACKETS);
+  set_prop_u32(env, counters, "kernelDrops", C_KERNEL_DROPS);
+  set_prop_u32(env, counters, "wakeups", C_WAKEUPS);
+  set_prop_u32(env, counters, "pollErrors", C_POLL_ERRORS);
+  set_prop_u32(env, counters, "count", COUNTER_COUNT);
+  napi_set_named_property(env, c, "meta", meta);
+  napi_set_named_property(env, c, "flags", flags);
+  napi_set_named_property(env, c, "counters", counters);
+  return c;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"recv", NULL, port_recv, NULL, NULL, NULL, napi_default_method, NULL},
+      {"send", NULL, port_send, NULL, NULL, NULL, napi_default_method, NULL},
+      {"stats", NULL, port_stats, NULL, NULL, NULL, napi_default_method, NULL},
+      {"poll", NULL, port_poll, NULL, NULL, NULL, napi_default_method, NULL},
+      {"ref", NULL, port_ref, NULL, NULL, NULL, napi_default_method, NULL},
+      {"close", NULL, port_close, NULL, NULL, NULL, napi_default_method, NULL},
+  };
+  napi_value cls;
+  NAPI_CALL(env, napi_define_class(env, "Port", NAPI_AUTO_LENGTH, port_new, NULL,
+                                   sizeof methods / sizeof methods[0], methods, &cls));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "Port", cls));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "constants", make_constants(env)));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
