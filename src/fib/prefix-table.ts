@@ -1,0 +1,161 @@
+/**
+ * The compact source of truth behind the longest-prefix-match structures: an
+ * exact-match table from (prefix, length) to a non-negative value.
+ *
+ * Owns: one open-addressing hash table (linear probing, backward-shift
+ * deletion, no tombstones) over typed arrays, keyed by a prefix given as W
+ * unsigned 32-bit words (W = 1 for IPv4, 4 for IPv6; host bits already zero)
+ * plus its length. The slot index is derived with a multiply-shift "fast
+ * range", so the capacity need not be a power of two and grows by 1.5x at 80%
+ * load, which keeps a 1M-prefix IPv4 table near 13 MB.
+ *
+ * The lookup structures (lpm-trie.ts) keep only leaf-pushed, compressed
+ * results; this table is what lets them re-derive a range after an insert or a
+ * remove without a rebuild.
+ *
+ * Not here: longest match (lpm-trie.ts), prefix text (src/lib/prefix.ts).
+ * Values must be integers in [0, 2^31 - 1); -1 means "absent".
+ */
+
+const MAX_LOAD = 0.8;
+
+export class PrefixTable {
+  readonly words: number;
+  private cap: number;
+  private keys: Uint32Array;
+  /** length + 1; 0 marks an empty slot */
+  private lens: Uint8Array;
+  private vals: Int32Array;
+  private count = 0;
+
+  constructor(words: number, initialCapacity = 1024) {
+    this.words = words;
+    this.cap = Math.max(16, initialCapacity | 0);
+    this.keys = new Uint32Array(this.cap * words);
+    this.lens = new Uint8Array(this.cap);
+    this.vals = new Int32Array(this.cap);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  byteLength(): number {
+    return this.keys.byteLength + this.lens.byteLength + this.vals.byteLength;
+  }
+
+  private home(key: ArrayLike<number>, len: number): number {
+    let h = Math.imul(len + 1, 0x9e3779b1);
+    for (let i = 0; i < this.words; i++) {
+      h = Math.imul(h ^ key[i], 0x85ebca6b);
+      h ^= h >>> 15;
+    }
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    return Math.floor(((h >>> 0) * this.cap) / 4294967296);
+  }
+
+  private find(key: ArrayLike<number>, len: number): number {
+    const W = this.words;
+    const lens = this.lens;
+    const keys = this.keys;
+    const tag = len + 1;
+    let i = this.home(key, len);
+    for (;;) {
+      const t = lens[i];
+      if (t === 0) return -1 - i;
+      if (t === tag) {
+        let same = true;
+        const o = i * W;
+        for (let k = 0; k < W; k++) {
+          if (keys[o + k] !== key[k] >>> 0) { same = false; break; }
+        }
+        if (same) return i;
+      }
+      i = i + 1 === this.cap ? 0 : i + 1;
+    }
+  }
+
+  /** The value stored for (key, len), or -1. */
+  get(key: ArrayLike<number>, len: number): number {
+    const i = this.find(key, len);
+    return i >= 0 ? this.vals[i] : -1;
+  }
+
+  /** Store a value; returns the previous value or -1. */
+  set(key: ArrayLike<number>, len: number, value: number): number {
+    let i = this.find(key, len);
+    if (i >= 0) {
+      const old = this.vals[i];
+      this.vals[i] = value;
+      return old;
+    }
+    if ((this.count + 1) > this.cap * MAX_LOAD) {
+      this.grow();
+      i = this.find(key, len);
+    }
+    const slot = -1 - i;
+    const o = slot * this.words;
+    for (let k = 0; k < this.words; k++) this.keys[o + k] = key[k];
+    this.lens[slot] = len + 1;
+    this.vals[slot] = value;
+    this.count++;
+    return -1;
+  }
+
+  /** Remove (key, len); returns the removed value or -1. */
+  delete(key: ArrayLike<number>, len: number): number {
+    let i = this.find(key, len);
+    if (i < 0) return -1;
+    const old = this.vals[i];
+    const W = this.words;
+    const cap = this.cap;
+    const keys = this.keys;
+    // Backward-shift deletion: pull later members of the probe run into the hole.
+    let j = i;
+    for (;;) {
+      j = j + 1 === cap ? 0 : j + 1;
+      const t = this.lens[j];
+      if (t === 0) break;
+      const h = this.home(keys.subarray(j * W, j * W + W), t - 1);
+      // Move j into i when its home is not cyclically within (i, j].
+      const distJ = (j - h + cap) % cap;
+      const distI = (i - h + cap) % cap;
+      if (distI <= distJ) {
+        for (let k = 0; k < W; k++) keys[i * W + k] = keys[j * W + k];
+        this.lens[i] = t;
+        this.vals[i] = this.vals[j];
+        i = j;
+      }
+    }
+    this.lens[i] = 0;
+    this.count--;
+    return old;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldLens = this.lens;
+    const oldVals = this.vals;
+    const oldCap = this.cap;
+    const W = this.words;
+    this.cap = Math.ceil(oldCap * 1.5) + 1;
+    this.keys = new Uint32Array(this.cap * W);
+    this.lens = new Uint8Array(this.cap);
+    this.vals = new Int32Array(this.cap);
+    this.count = 0;
+    for (let i = 0; i < oldCap; i++) {
+      const t = oldLens[i];
+      if (t !== 0) this.set(oldKeys.subarray(i * W, i * W + W), t - 1, oldVals[i]);
+    }
+  }
+
+  /** Visit every entry (key words are a view valid only during the call). */
+  forEach(fn: (key: Uint32Array, len: number, value: number) => void): void {
+    const W = this.words;
+    for (let i = 0; i < this.cap; i++) {
+      const t = this.lens[i];
+      if (t !== 0) fn(this.keys.subarray(i * W, i * W + W), t - 1, this.vals[i]);
+    }
+  }
+}
