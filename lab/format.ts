@@ -25,14 +25,17 @@ export function formatNodes(topo: Topology): string {
   return `available nodes are: \n${names.join(' ')}\n`;
 }
 
-/** Like Mininet's dumpNodeConnections: `h1 h1-eth0:s1-eth1`. Switches list `lo:` first. */
+/**
+ * Like Mininet's dumpNodeConnections over hosts, then switches, then the
+ * rest: `h1 h1-eth0:s1-eth1`. Switches list `lo:` first.
+ */
 export function formatNet(topo: Topology): string {
-  const order = (n: TopologyNode) => (n.kind === 'switch' ? 0 : n.kind === 'host' ? 2 : 1);
+  const order = (n: TopologyNode) => (n.kind === 'host' ? 0 : n.kind === 'switch' ? 1 : 2);
   const nodes = [...topo.nodes].sort((a, b) => order(a) - order(b) || naturalCompare(a.name, b.name));
   return nodes
     .map((n) => {
       const parts = n.interfaces.map((i) => ` ${i.name}:${i.peerInterface}`);
-      if (n.kind === 'switch') parts.unshift(' lo:  ');
+      if (n.kind === 'switch') parts.unshift(' lo: ');
       return n.name + parts.join('');
     })
     .join('\n') + '\n';
