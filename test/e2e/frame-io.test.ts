@@ -1,0 +1,279 @@
+// LinuxFrameIo against real veths (root): two namespaces joined by a veth pair,
+// ports opened inside them through the addon's setns, crafted Ethernet frames
+// (EtherType 0x88b5, IEEE 802 local experimental) sent one way and checked on
+// arrival byte for byte, with their packet type, flags and the counters.
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FrameFlag, PacketType, type FrameBatch } from '../../src/dataplane/frame-io.js';
+import { LinuxFrameIo, addonPath, type LinuxFramePort } from '../../src/dataplane/linux-frame-io.js';
+
+const id = randomBytes(3).toString('hex');
+const NS_A = `fio-${id}-a`;
+const NS_B = `fio-${id}-b`;
+const DEV_A = 'fioa0';
+const DEV_B = 'fiob0';
+const created: string[] = [];
+
+const EXPERIMENTAL = 0x88b5;
+
+async function ip(...args: string[]): Promise<string> {
+  return (await execa('ip', args)).stdout;
+}
+
+async function inNs(ns: string, ...argv: string[]): Promise<string> {
+  return (await execa('ip', ['netns', 'exec', ns, ...argv])).stdout;
+}
+
+async function linkInfo(ns: string, dev: string): Promise<{ ifindex: number; address: string; mtu: number }> {
+  const [info] = JSON.parse(await ip('-n', ns, '-json', 'link', 'show', 'dev', dev));
+  return info;
+}
+
+function macBytes(mac: string): Uint8Array {
+  return Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16)));
+}
+
+function macString(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** dst, src, EtherType 0x88b5, a 4-byte test tag, then `size` pattern bytes. */
+function testFrame(dst: Uint8Array, src: Uint8Array, tag: number, size = 46): Uint8Array {
+  const f = new Uint8Array(14 + 4 + size);
+  f.set(dst, 0);
+  f.set(src, 6);
+  f[12] = EXPERIMENTAL >> 8;
+  f[13] = EXPERIMENTAL & 0xff;
+  new DataView(f.buffer).setUint32(14, tag);
+  for (let i = 0; i < size; i++) f[18 + i] = (tag * 31 + i) & 0xff;
+  return f;
+}
+
+interface Seen {
+  bytes: Buffer;
+  pktType: number;
+  flags: number;
+  wireLength: number;
+  csumStart: number;
+  csumOffset: number;
+  vlanTci: number;
+}
+
+/** Collects every received frame (copied: batch views are reused). */
+function record(port: LinuxFramePort): Seen[] {
+  const seen: Seen[] = [];
+  port.onFrames((b: FrameBatch) => {
+    for (let i = 0; i < b.count; i++) {
+      seen.push({
+        bytes: Buffer.from(b.buffer.subarray(b.offsets[i], b.offsets[i] + b.lengths[i])),
+        pktType: b.pktType[i],
+        flags: b.flags[i],
+        wireLength: b.wireLengths[i],
+        csumStart: b.csumStart[i],
+        csumOffset: b.csumOffset[i],
+        vlanTci: b.vlanTci[i],
+      });
+    }
+  });
+  return seen;
+}
+
+const ours = (s: Seen) => s.bytes.length >= 18 && s.bytes.readUInt16BE(12) === EXPERIMENTAL;
+const tagOf = (s: Seen) => s.bytes.readUInt32BE(14);
+
+async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let ioA: LinuxFrameIo;
+let ioB: LinuxFrameIo;
+let a: LinuxFramePort;
+let b: LinuxFramePort;
+let seenA: Seen[];
+let seenB: Seen[];
+
+beforeAll(async () => {
+  for (const ns of [NS_A, NS_B]) {
+    await ip('netns', 'add', ns);
+    created.push(ns);
+    // no IPv6 chatter (router solicitations, MLD) on the test link
+    await inNs(ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  await ip('-n', NS_A, 'link', 'add', DEV_A, 'type', 'veth', 'peer', 'name', DEV_B, 'netns', NS_B);
+  await inNs(NS_A, 'ethtool', '-K', DEV_A, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off');
+  await inNs(NS_B, 'ethtool', '-K', DEV_B, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off');
+  await ip('-n', NS_A, 'link', 'set', DEV_A, 'up');
+  await ip('-n', NS_B, 'link', 'set', DEV_B, 'up');
+
+  ioA = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` });
+  ioB = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` });
+  a = ioA.open(DEV_A);
+  b = ioB.open(DEV_B, { promiscuous: true });
+  seenA = record(a);
+  seenB = record(b);
+});
+
+afterAll(async () => {
+  ioA?.close();
+  ioB?.close();
+  for (const ns of created) await execa('ip', ['netns', 'delete', ns], { reject: false });
+});
+
+describe('LinuxFrameIo on a veth pair between two namespaces', () => {
+  it('reports the interface as iproute2 does', async () => {
+    const infoA = await linkInfo(NS_A, DEV_A);
+    const infoB = await linkInfo(NS_B, DEV_B);
+    expect(a.name).toBe(DEV_A);
+    expect(a.ifindex).toBe(infoA.ifindex);
+    expect(macString(a.mac)).toBe(infoA.address);
+    expect(a.mtu).toBe(infoA.mtu);
+    expect(macString(b.mac)).toBe(infoB.address);
+    expect(b.rcvbuf).toBeGreaterThanOrEqual(8 * 1024 * 1024); // SO_RCVBUFFORCE as root
+    expect(addonPath()).toMatch(/build\/Release\/frameio\.node$/);
+  });
+
+  it('opening a missing interface throws an Error naming it', () => {
+    expect(() => ioA.open('fio-missing0')).toThrow(/fio-missing0.*no such interface/);
+    expect(() => new LinuxFrameIo({ netns: `/run/netns/${NS_A}-none` }).open(DEV_A)).toThrow(/netns|No such file/);
+  });
+
+  it('delivers frames byte for byte with their packet type: host, broadcast, multicast, other host', async () => {
+    const before = seenB.length;
+    const frames = [
+      testFrame(b.mac, a.mac, 1),
+      testFrame(macBytes('ff:ff:ff:ff:ff:ff'), a.mac, 2),
+      testFrame(macBytes('01:00:5e:00:00:fb'), a.mac, 3),
+      testFrame(macBytes('02:aa:bb:cc:dd:ee'), a.mac, 4, 1000),
+    ];
+    for (const f of frames) expect(a.send(f)).toBe(true);
+    await waitFor(() => seenB.slice(before).filter(ours).length >= 4, '4 frames at B');
+    const got = seenB.slice(before).filter(ours);
+    expect(got.map((s) => s.bytes.toString('hex'))).toEqual(frames.map((f) => Buffer.from(f).toString('hex')));
+    expect(got.map((s) => s.pktType)).toEqual([PacketType.host, PacketType.broadcast, PacketType.multicast, PacketType.otherHost]);
+    expect(got.map((s) => s.wireLength)).toEqual(frames.map((f) => f.length));
+    expect(got.every((s) => (s.flags & (FrameFlag.truncated | FrameFlag.csumNotReady)) === 0)).toBe(true);
+  });
+
+  it('never reads outgoing frames: its own, another socket\'s on the same interface, the kernel\'s (PACKET_IGNORE_OUTGOING)', async () => {
+    const other = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` }).open(DEV_A);
+    const tags = new Set([101, 102, 103, 104]);
+    a.send(testFrame(b.mac, a.mac, 101));
+    a.send(testFrame(b.mac, a.mac, 102));
+    other.send(testFrame(b.mac, a.mac, 103));
+    other.send(testFrame(b.mac, a.mac, 104));
+    await waitFor(() => seenB.filter(ours).filter((s) => tags.has(tagOf(s))).length === 4, 'frames at B');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seenA.filter(ours)).toEqual([]);
+    other.close();
+  });
+
+  it('a burst of 1000 frames arrives complete, in order, with matching counters', async () => {
+    const txBefore = a.counters();
+    const rxBefore = b.counters();
+    const start = seenB.length;
+    for (let i = 0; i < 1000; i++) a.send(testFrame(b.mac, a.mac, 10_000 + i, 46 + (i % 200)));
+    await waitFor(() => seenB.length - start >= 1000, '1000 frames at B');
+    await new Promise((r) => setTimeout(r, 50));
+    const got = seenB.slice(start);
+    expect(got.filter(ours).map(tagOf)).toEqual([...Array(1000).keys()].map((i) => 10_000 + i));
+    expect(got.every((s) => s.bytes.length === 18 + 46 + ((tagOf(s) - 10_000) % 200))).toBe(true);
+    const tx = a.counters();
+    const rx = b.counters();
+    expect(tx.txFrames - txBefore.txFrames).toBe(1000);
+    expect(tx.txBatches - txBefore.txBatches).toBeGreaterThanOrEqual(16); // sendmmsg batches of <= 64
+    expect(tx.txErrors + tx.txDropped).toBe(txBefore.txErrors + txBefore.txDropped);
+    expect(rx.rxFrames - rxBefore.rxFrames).toBe(got.length);
+    expect(rx.kernelPackets - rxBefore.kernelPackets).toBe(got.length);
+    expect(rx.kernelDrops).toBe(0);
+    expect(rx.rxBatches - rxBefore.rxBatches).toBeLessThan(1000); // batched receive
+  });
+
+  it('counts (does not throw) a frame longer than the MTU', async () => {
+    const before = a.counters().txErrors;
+    expect(a.send(testFrame(b.mac, a.mac, 7, 1500))).toBe(true); // 1518 bytes > 1500 + 14
+    a.flush();
+    expect(a.counters().txErrors).toBe(before + 1);
+  });
+
+  it('marks a frame longer than the slot as truncated and keeps its wire length', async () => {
+    const small = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B, { slotSize: 128 });
+    const seen = record(small);
+    a.send(testFrame(b.mac, a.mac, 8, 300));
+    await waitFor(() => seen.filter(ours).length === 1, 'the long frame');
+    const [s] = seen.filter(ours);
+    expect(s.bytes.length).toBe(128);
+    expect(s.wireLength).toBe(318);
+    expect(s.flags & FrameFlag.truncated).toBe(FrameFlag.truncated);
+    expect(small.counters().rxTruncated).toBe(1);
+    small.close();
+  });
+
+  it('reports a stripped 802.1Q tag', async () => {
+    const before = seenB.length;
+    const inner = testFrame(b.mac, a.mac, 9);
+    const tagged = new Uint8Array(inner.length + 4);
+    tagged.set(inner.subarray(0, 12), 0);
+    tagged.set([0x81, 0x00, 0x00, 0x2a], 12); // VLAN 42
+    tagged.set(inner.subarray(12), 16);
+    a.send(tagged);
+    await waitFor(() => seenB.slice(before).some(ours), 'the tagged frame');
+    const s = seenB.slice(before).find(ours)!;
+    expect(s.flags & FrameFlag.vlan).toBe(FrameFlag.vlan);
+    expect(s.vlanTci & 0xfff).toBe(42);
+    expect(s.bytes.toString('hex')).toBe(Buffer.from(inner).toString('hex'));
+  });
+
+  it('reports TP_STATUS_CSUMNOTREADY with csum_start/csum_offset when the sender left tx checksumming on', async () => {
+    await ip('-n', NS_A, 'addr', 'add', '10.99.0.1/24', 'dev', DEV_A);
+    await ip('-n', NS_B, 'addr', 'add', '10.99.0.2/24', 'dev', DEV_B);
+    await inNs(NS_A, 'ethtool', '-K', DEV_A, 'tx', 'on');
+    try {
+      const before = seenB.length;
+      const isUdp = (s: Seen) => s.bytes.readUInt16BE(12) === 0x0800 && s.bytes[23] === 17;
+      await inNs(NS_A, process.execPath, '-e',
+        "const s=require('dgram').createSocket('udp4');s.send(Buffer.alloc(32,1),9999,'10.99.0.2',()=>s.close())");
+      await waitFor(() => seenB.slice(before).some(isUdp), 'the UDP datagram');
+      const s = seenB.slice(before).find(isUdp)!;
+      expect(s.flags & FrameFlag.csumNotReady).toBe(FrameFlag.csumNotReady);
+      expect(s.csumStart).toBe(14 + 20); // Ethernet + IPv4 header: start of UDP
+      expect(s.csumOffset).toBe(6); // UDP checksum field
+      expect(seenA.some(isUdp)).toBe(false); // the kernel's outgoing datagram is not read back at A
+    } finally {
+      await inNs(NS_A, 'ethtool', '-K', DEV_A, 'tx', 'off');
+    }
+    const before = seenB.length;
+    const isUdp = (s: Seen) => s.bytes.readUInt16BE(12) === 0x0800 && s.bytes[23] === 17;
+    await inNs(NS_A, process.execPath, '-e',
+      "const s=require('dgram').createSocket('udp4');s.send(Buffer.alloc(32,2),9999,'10.99.0.2',()=>s.close())");
+    await waitFor(() => seenB.slice(before).some(isUdp), 'the second UDP datagram');
+    const s = seenB.slice(before).find(isUdp)!;
+    expect(s.flags & FrameFlag.csumNotReady).toBe(0);
+    expect(s.csumStart).toBe(-1);
+  });
+
+  it('opens by name inside `ip netns exec` without setns (a router process)', async () => {
+    const code = `const m=require(${JSON.stringify(addonPath())});const p=new m.Port(${JSON.stringify(DEV_B)});` +
+      'console.log(JSON.stringify({name:p.name,ifindex:p.ifindex,mtu:p.mtu,mac:[...p.mac]}));p.close()';
+    const out = JSON.parse(await inNs(NS_B, process.execPath, '-e', code));
+    expect(out).toEqual({ name: DEV_B, ifindex: b.ifindex, mtu: b.mtu, mac: [...b.mac] });
+  });
+
+  it('after close: no more frames, send refused and counted', async () => {
+    const extra = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B);
+    const seen = record(extra);
+    extra.close();
+    a.send(testFrame(b.mac, a.mac, 11));
+    const before = seenB.length;
+    await waitFor(() => seenB.slice(before).some(ours), 'the frame at B');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toEqual([]);
+    expect(extra.send(testFrame(a.mac, b.mac, 12))).toBe(false);
+    expect(extra.counters().txDropped).toBe(1);
+  });
+});
