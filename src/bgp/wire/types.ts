@@ -121,6 +121,8 @@ export interface RouteRefreshMessage {
   readonly type: 'route-refresh';
   readonly afi: number;
   readonly safi: number;
+  /** RFC 7313 message subtype (1 BoRR, 2 EoRR); absent for a plain request (0). */
+  readonly subtype?: number;
 }
 
 export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
