@@ -11,7 +11,10 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const RUN_ROOT = process.env.ANYCAST_LAB_RUN_DIR ?? '/run/anycast-lab';
+/** Where labs keep their run directories; ANYCAST_LAB_RUN_DIR overrides it (tests isolate themselves so). */
+export function runRoot(): string {
+  return process.env.ANYCAST_LAB_RUN_DIR ?? '/run/anycast-lab';
+}
 
 export type JournalEntry =
   | { readonly type: 'lab'; readonly lab: string; readonly origin: string; readonly at: string }
@@ -20,7 +23,7 @@ export type JournalEntry =
   | { readonly type: 'up'; readonly at: string; readonly seconds: number };
 
 export function labDir(lab: string): string {
-  return join(RUN_ROOT, lab);
+  return join(runRoot(), lab);
 }
 
 export function journalPath(lab: string): string {
@@ -56,9 +59,10 @@ export function readJournal(lab: string): JournalEntry[] {
 }
 
 export function journaledLabs(): string[] {
-  if (!existsSync(RUN_ROOT)) return [];
-  return readdirSync(RUN_ROOT, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(RUN_ROOT, d.name, 'journal.jsonl')))
+  const root = runRoot();
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'journal.jsonl')))
     .map((d) => d.name)
     .sort();
 }

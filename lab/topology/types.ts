@@ -39,53 +39,10 @@ export interface Interface extends InterfaceAddress {
   readonly mtu: number;
 }
 
-export interface BgpNeighbor {
-  /** The peer node's name (when it is a node of this lab). */
-  readonly node?: string;
-  /** The peer's address; with `node`, derived from the shared link. */
-  readonly address: string;
-  readonly remoteAs: number;
-  /** Our local address for this session. */
-  readonly localAddress: string;
-  /** Our interface toward the peer. */
-  readonly interface: string;
-  readonly kind: 'ebgp' | 'ibgp';
-  readonly import: PolicySpec;
-  readonly export: PolicySpec;
-  readonly maxPrefixes?: number;
-  readonly holdTime: number;
-  readonly keepalive: number;
-}
-
-/** Route policy as written in a topology: an ordered list of terms, first match wins. */
-export interface PolicySpec {
-  readonly terms: readonly PolicyTerm[];
-  /** What happens to routes no term matches. */
-  readonly default: 'accept' | 'reject';
-}
-
-export interface PolicyTerm {
-  readonly match: {
-    /** "192.0.2.0/24" or "192.0.2.0/24 le 32" / "ge 24 le 28" length ranges. */
-    readonly prefixes?: readonly string[];
-    /** AS numbers any of which appear in the AS_PATH. */
-    readonly asPathContains?: readonly number[];
-    /** "65000:100" or well-known names. */
-    readonly communities?: readonly string[];
-  };
-  readonly action: 'accept' | 'reject';
-  readonly set?: {
-    readonly localPref?: number;
-    readonly med?: number;
-    readonly communities?: readonly string[];
-    readonly prepend?: number;
-  };
-}
-
-export interface StaticRoute {
-  readonly prefix: string;
-  readonly via: string;
-}
+// Router-facing parts of a node (neighbours, policy, static routes) are the
+// router's config contract, defined beside the router process.
+export type { BgpNeighbor, PolicySpec, PolicyTerm, StaticRoute } from '../../src/router/config.js';
+import type { BgpNeighbor, StaticRoute } from '../../src/router/config.js';
 
 export interface TopologyNode {
   readonly name: string;
