@@ -365,6 +365,7 @@ export interface Icmpv6ErrorOptions {
   /** The router's address on the interface the error leaves by. */
   readonly src: Uint8Array;
   readonly hopLimit?: number;
+  readonly flowLabel?: number;
   /** Largest packet to build; default the IPv6 minimum MTU, 1280 (RFC 4443 §2.4(c)). */
   readonly maxLength?: number;
 }
@@ -396,7 +397,7 @@ export function buildIcmpv6Error(
   const icmpLen = icmpv6Len(msg);
   const out = new Uint8Array(Ipv6Field.HEADER_LEN + icmpLen);
   const dst = offending.subarray(Ipv6Field.SRC, Ipv6Field.SRC + 16);
-  emitIpv6Header({ trafficClass: 0, flowLabel: 0, nextHeader: IpProtocol.ICMPV6, hopLimit: opts.hopLimit ?? 64, src: opts.src, dst }, icmpLen, out, 0);
+  emitIpv6Header({ trafficClass: 0, flowLabel: opts.flowLabel ?? 0, nextHeader: IpProtocol.ICMPV6, hopLimit: opts.hopLimit ?? 64, src: opts.src, dst }, icmpLen, out, 0);
   emitIcmpv6Into(msg, opts.src, dst, out, Ipv6Field.HEADER_LEN);
   return ok(out);
 }

@@ -2,10 +2,11 @@
  * Byte vectors captured on this machine (whole Ethernet frames).
  *
  * Source: test/unit/packet/capture-vectors.sh — namespaces a (10.0.1.1, fd00:1::1),
- * r (10.0.1.2, fd00:1::2, forwarding on; 10.0.2.2 towards b on an MTU-1280 link) and
- * b (10.0.2.1, fd00:2::1); `tcpdump -i pa0 -w a.pcap` in a, then the frames
- * read back with `tcpdump -xx -r a.pcap`. Capture b.pcap is a second run on a
- * single a–r veth pair (record-route ping, scapy-crafted 802.1Q frame).
+ * r (10.0.1.2, fd00:1::2, forwarding on; 10.0.2.2 / fd00:2::2 towards b on an MTU-1280
+ * link) and b (10.0.2.1, fd00:2::1); `tcpdump -i pa0 -w a.pcap` in a, frames read
+ * back with `tcpdump -xx -r a.pcap` (frame numbers below are positions in that file).
+ * b.pcap is a second run on a single a–r veth pair (record-route ping, a
+ * scapy-crafted 802.1Q frame, since this kernel has no 8021q module).
  * Offloads were off, so every checksum on the wire is complete.
  */
 export function hex(s: string): Uint8Array {
@@ -130,7 +131,7 @@ export const icmpTimeExceeded = hex(
   'f2d31f7100014434076b00000000991a010000000000',
 );
 
-/** a, frame 17: `ping -M do -s 1400 10.0.2.1`: frag needed, next-hop MTU 1280 */
+/** a, frame 17: r's answer to frame 16: frag needed, next-hop MTU 1280 (Linux quotes up to 576 bytes) */
 export const icmpFragNeeded = hex(
   '823dfd9f354c1214c9ef70ce080045c00240178e000040014a6d0a0001020a00' +
   '010103040ec900000500450005940000400040011e680a0001010a0002010800' +
@@ -173,7 +174,7 @@ export const ndpNeighborSolicitation = hex(
   '00010000000000000000000000020101823dfd9f354c',
 );
 
-/** a, frame 23: neighbour advertisement (solicited, override, target LLA option) */
+/** a, frame 23: neighbour advertisement (router, solicited, override, target LLA option) */
 export const ndpNeighborAdvertisement = hex(
   '823dfd9f354c1214c9ef70ce86dd6000000000203afffd000001000000000000' +
   '000000000002fd000001000000000000000000000001880051c6e0000000fd00' +
@@ -195,7 +196,7 @@ export const icmpv6TimeExceeded = hex(
   '000000000001800041b51f7800014434076b00000000cbd80d0000000000',
 );
 
-/** a, frame 29: `ping -6 -s 1400 fd00:2::1`: packet too big, MTU 1280 */
+/** a, frame 29: r's answer to frame 28: packet too big, MTU 1280 */
 export const icmpv6PacketTooBig = hex(
   '823dfd9f354c1214c9ef70ce86dd600bc1f404d83a40fd000001000000000000' +
   '000000000002fd0000010000000000000000000000010200d01e00000500600d' +
@@ -340,3 +341,133 @@ export const vlanTaggedUdp = hex(
   '0200000000020200000000018100a00a08004500002012340000401140970a00' +
   '0a010a000a029c40270f000c3ca9766c616e',
 );
+
+/** a, frame 16: `ping -M do -s 1400 10.0.2.1` (DF, 1428 bytes, bound for the MTU-1280 link) */
+export const icmpFragNeededOffending = hex(
+  '1214c9ef70ce823dfd9f354c0800450005940000400040011e680a0001010a00' +
+  '0201080033a21f7200014434076b00000000ed2e010000000000101112131415' +
+  '161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435' +
+  '363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455' +
+  '565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475' +
+  '767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495' +
+  '969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5' +
+  'b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5' +
+  'd6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5' +
+  'f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415' +
+  '161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435' +
+  '363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455' +
+  '565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475' +
+  '767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495' +
+  '969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5' +
+  'b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5' +
+  'd6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5' +
+  'f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415' +
+  '161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435' +
+  '363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455' +
+  '565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475' +
+  '767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495' +
+  '969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5' +
+  'b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5' +
+  'd6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5' +
+  'f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415' +
+  '161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435' +
+  '363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455' +
+  '565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475' +
+  '767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495' +
+  '969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5' +
+  'b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5' +
+  'd6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5' +
+  'f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415' +
+  '161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435' +
+  '363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455' +
+  '565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475' +
+  '767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495' +
+  '969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5' +
+  'b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5' +
+  'd6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5' +
+  'f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415' +
+  '161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435' +
+  '363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455' +
+  '565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475' +
+  '7677',
+);
+
+/** a, frame 28: `ping -6 -s 1400 fd00:2::1` (1448 bytes, bound for the MTU-1280 link) */
+export const icmpv6TooBigOffending = hex(
+  '1214c9ef70ce823dfd9f354c86dd600d68f905803a40fd000001000000000000' +
+  '000000000001fd00000200000000000000000000000180004b1c1f7900014434' +
+  '076b0000000051ec0d0000000000101112131415161718191a1b1c1d1e1f2021' +
+  '22232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f4041' +
+  '42434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f6061' +
+  '62636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f8081' +
+  '82838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1' +
+  'a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1' +
+  'c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1' +
+  'e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff0001' +
+  '02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021' +
+  '22232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f4041' +
+  '42434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f6061' +
+  '62636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f8081' +
+  '82838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1' +
+  'a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1' +
+  'c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1' +
+  'e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff0001' +
+  '02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021' +
+  '22232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f4041' +
+  '42434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f6061' +
+  '62636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f8081' +
+  '82838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1' +
+  'a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1' +
+  'c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1' +
+  'e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff0001' +
+  '02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021' +
+  '22232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f4041' +
+  '42434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f6061' +
+  '62636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f8081' +
+  '82838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1' +
+  'a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1' +
+  'c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1' +
+  'e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff0001' +
+  '02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021' +
+  '22232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f4041' +
+  '42434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f6061' +
+  '62636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f8081' +
+  '82838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1' +
+  'a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1' +
+  'c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1' +
+  'e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff0001' +
+  '02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021' +
+  '22232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f4041' +
+  '42434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f6061' +
+  '62636465666768696a6b6c6d6e6f7071727374757677',
+);
+
+/** Every vector, for tests that run over all of them. */
+export const allFrames: Record<string, Uint8Array> = {
+  mldReportHopByHop,
+  arpRequest,
+  arpReply,
+  icmpEchoRequest,
+  icmpEchoReply,
+  ipv4Fragment0,
+  ipv4Fragment1,
+  icmpTimeExceeded,
+  icmpFragNeeded,
+  udp4,
+  icmpPortUnreachable,
+  ndpNeighborSolicitation,
+  ndpNeighborAdvertisement,
+  icmpv6EchoRequest,
+  icmpv6TimeExceeded,
+  icmpv6PacketTooBig,
+  ipv6Fragment0,
+  ipv6Fragment1,
+  udp6,
+  icmpv6PortUnreachable,
+  ndpRouterSolicitation,
+  ipv4WithOptions,
+  ipv4RecordRouteReply,
+  vlanTaggedUdp,
+  icmpFragNeededOffending,
+  icmpv6TooBigOffending,
+};
