@@ -98,12 +98,14 @@ export interface FramePort {
   /** Sets the handler for received batches (null stops receiving). */
   onFrames(handler: FrameHandler | null): void;
   /**
-   * Queues a copy of frame[0..length) for sending. Queued frames leave in one
-   * sendmmsg batch at the end of the current processing tick, or at once when
-   * the queue is full. Returns false (and counts a drop) when the frame cannot
-   * be queued: port closed, empty, or larger than a slot.
+   * Queues a copy of frame[offset..offset+length) for sending (by default the
+   * whole array; pass a batch's buffer, length and offset to forward a
+   * received frame without slicing it). Queued frames leave in one sendmmsg
+   * batch at the end of the current processing tick, or at once when the
+   * queue is full. Returns false (and counts txDropped) when the frame cannot
+   * be queued: port closed, empty, out of bounds, or larger than a slot.
    */
-  send(frame: Uint8Array, length?: number): boolean;
+  send(frame: Uint8Array, length?: number, offset?: number): boolean;
   /** Sends every queued frame now. */
   flush(): void;
   counters(): FramePortCounters;

@@ -213,15 +213,15 @@ class LinuxFramePort implements FramePort {
     }
   };
 
-  send(frame: Uint8Array, length: number = frame.length): boolean {
-    if (this.closed || length <= 0 || length > this.slotSize || length > frame.length) {
+  send(frame: Uint8Array, length: number = frame.length, offset = 0): boolean {
+    if (this.closed || length <= 0 || length > this.slotSize || offset < 0 || offset + length > frame.length) {
       this.counterView[TX_DROPPED] += 1;
       return false;
     }
     if (this.pending === this.txSlots) this.flush();
     const slot = this.pending++;
     const off = slot * this.slotSize;
-    this.tx.set(length === frame.length ? frame : frame.subarray(0, length), off);
+    this.tx.set(length === frame.length ? frame : frame.subarray(offset, offset + length), off);
     this.txLengths[slot] = length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;

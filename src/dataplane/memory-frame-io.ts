@@ -268,14 +268,14 @@ class MemoryFramePort implements FramePort {
     this.scheduleDrain();
   };
 
-  send(frame: Uint8Array, length: number = frame.length): boolean {
-    if (this.closed || length <= 0 || length > this.slotSize || length > frame.length) {
+  send(frame: Uint8Array, length: number = frame.length, offset = 0): boolean {
+    if (this.closed || length <= 0 || length > this.slotSize || offset < 0 || offset + length > frame.length) {
       this.c.txDropped++;
       return false;
     }
     if (this.pending === this.txSlots) this.flush();
     const slot = this.pending++;
-    this.tx.set(length === frame.length ? frame : frame.subarray(0, length), slot * this.slotSize);
+    this.tx.set(length === frame.length ? frame : frame.subarray(offset, offset + length), slot * this.slotSize);
     this.txLengths[slot] = length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -129,6 +129,20 @@ describe('MemoryFrameIo', () => {
     expect(rx.frames[0].bytes).toEqual([...f.subarray(0, 60)]);
   });
 
+  it('sends a slice of a larger buffer by (buffer, length, offset) and refuses out-of-bounds slices', async () => {
+    const { net, a, b } = setup();
+    const rx = collect(b);
+    const f = frame(MAC_B, MAC_A, new Uint8Array(46).fill(5));
+    const big = new Uint8Array(300);
+    big.set(f, 200);
+    expect(a.send(big, f.length, 200)).toBe(true);
+    expect(a.send(big, 60, 250)).toBe(false);
+    expect(a.send(big, 60, -1)).toBe(false);
+    await net.settle();
+    expect(rx.frames.map((r) => r.bytes)).toEqual([[...f]]);
+    expect(a.counters().txDropped).toBe(2);
+  });
+
   it('refuses frames longer than the MTU at the sender and loses them at a smaller-MTU receiver', async () => {
     const { net, a, b } = setup({ mtuA: 1500, mtuB: 1400 });
     const rx = collect(b);
