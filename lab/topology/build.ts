@@ -18,7 +18,7 @@ import { findSegments, hostAddresses, Ipv4Allocator, Ipv6Allocator, lanPrefixLen
 import { ACCEPT_ALL, onlyPrefixes } from './policy.js';
 import type { Locator, SpecAddress, SpecLink, SpecNode, TopologySpec } from './spec.js';
 import type { BgpNeighbor, Interface, Link, NodeKind, PolicySpec, Topology, TopologyError, TopologyNode } from './types.js';
-import { MAX_INTERFACE_NAME } from './values.js';
+import { MAX_INTERFACE_NAME, NAME_PATTERN } from './values.js';
 
 export const DEFAULT_IPV4_POOL = '10.0.0.0/16';
 /** RFC 4193 ULA /48; global ID 0x8a52c19e07, fixed so labs are reproducible. */
@@ -44,6 +44,8 @@ interface Ifc {
   ipv6?: string;
   /** Field path of the endpoint this interface came from. */
   field: string;
+  /** Field paths of addresses set by an override. */
+  addrField: { ipv4?: string; ipv6?: string };
   segment: number;
 }
 
@@ -59,6 +61,8 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
   for (const n of spec.nodes) {
     if (nodes.has(n.name)) err(n.field, `duplicate node name '${n.name}'`);
     else nodes.set(n.name, n);
+    // YAML names are checked while reading; Mininet's come from Python.
+    if (spec.style !== 'lab' && !NAME_PATTERN.test(n.name)) err(n.field, `node name '${n.name}' is not valid here (lower-case letter, then lower-case letters, digits or '-')`);
   }
   const isSwitch = (n: string) => nodes.get(n)?.kind === 'switch';
 
@@ -86,7 +90,7 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
       const list = ifcs.get(node)!;
       const base = isSwitch(node) ? 1 : 0;
       const p = port ?? list.length + base;
-      const ifc: Ifc = { name: `${node}-eth${p}`, node, link: li, port: p, peerNode: '', peerInterface: '', mtu, field: `${l.field}.endpoints[${side}]`, segment: -1 };
+      const ifc: Ifc = { name: `${node}-eth${p}`, node, link: li, port: p, peerNode: '', peerInterface: '', mtu, field: `${l.field}.endpoints[${side}]`, addrField: {}, segment: -1 };
       if (ifc.name.length > MAX_INTERFACE_NAME) {
         err(ifc.field, `interface name '${ifc.name}' is ${ifc.name.length} characters; Linux allows ${MAX_INTERFACE_NAME} (shorten the node name '${node}')`);
       }
@@ -118,7 +122,7 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
     if (!a) continue;
     const key = canonical(a);
     const prev = seen.get(key);
-    if (prev) err(i.field, `address ${a.split('/')[0]} of ${i.name} is also on ${prev.name}`);
+    if (prev) err(i.addrField[a.includes(':') ? 'ipv6' : 'ipv4'] ?? i.field, `address ${a.split('/')[0]} of ${i.name} is also on ${prev.name}`);
     else seen.set(key, i);
   }
 
@@ -151,7 +155,8 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
     let id = n.routerId;
     if (!id) id = ifcs.get(n.name)!.find((i) => i.ipv4)?.ipv4?.split('/')[0];
     if (!id) {
-      if (!n.invalid) err(n.field, `${n.name} has no IPv4 address to take a router id from; set 'router-id'`);
+      // A node with no links never opens a session; its id does not matter.
+      if (!n.invalid && ifcs.get(n.name)!.length > 0) err(n.field, `${n.name} has no IPv4 address to take a router id from; set 'router-id'`);
       continue;
     }
     const other = [...routerIds.entries()].find(([, v]) => v === id);
@@ -412,6 +417,7 @@ function assignAddresses(
           if (fam === 'ipv4' && host.ok && bits < 32 && isBroadcast(host.value.bytes, p.value.len)) err(field, `${text} is the subnet's broadcast address`);
         }
         i[fam] = text;
+        i.addrField[fam] = field;
       }
     }
     out.set(seg.index, s);

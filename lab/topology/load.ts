@@ -56,7 +56,8 @@ export async function loadTopologyFile(path: string): Promise<Topology> {
 
 /** Parse and validate; throws `TopologyValidationError` listing every problem. */
 export function loadTopologyText(text: string, fileName: string): Topology {
-  const { spec, locator, errors } = readTopologySpec(text, fileName);
+  const { spec, locator, errors, syntax } = readTopologySpec(text, fileName);
+  if (syntax) throw new TopologyValidationError(errors);
   const built = buildTopology(spec, locator);
   const all = [...errors, ...built.errors].sort((x, y) => x.line - y.line);
   if (all.length > 0 || !built.topology) throw new TopologyValidationError(dedupe(all));
@@ -90,7 +91,8 @@ export function readTopologySpec(text: string, fileName: string) {
     defaults: { dataplane: 'userspace', holdTime: 9, keepalive: 3, mtu: 1500 },
     nodes: [], links: [], style: 'lab',
   };
-  if (r.errors.length > 0 && !r.root) return { spec: spec as TopologySpec, locator, errors: r.errors };
+  // After a YAML syntax error the tree is a guess: report only the syntax.
+  if (r.errors.length > 0) return { spec: spec as TopologySpec, locator, errors: r.errors, syntax: true };
   const top = r.isNull(r.root) ? [] : r.entries(r.root, '');
   if (top) {
     r.checkKeys(top, TOP_KEYS, 'the topology');
@@ -149,7 +151,7 @@ export function readTopologySpec(text: string, fileName: string) {
     }
     if (!top.some((e) => e.key === 'nodes')) r.err('nodes', `the topology has no 'nodes'`);
   }
-  return { spec: spec as TopologySpec, locator, errors: r.errors };
+  return { spec: spec as TopologySpec, locator, errors: r.errors, syntax: false };
 }
 
 function checkDataplane(v: unknown): Result<DataplaneMode> {
@@ -369,9 +371,12 @@ function readLink(r: YamlReader, n: Y, field: string, names: ReadonlySet<string>
       if (x.key === a) addressA = addr; else addressB = addr;
     }
   }
+  const jitterErrors = new Set<string>();
   for (const [dir, s] of [[aToBKey, aToB], [bToAKey, bToA]] as const) {
     if (s.jitterMs !== undefined && s.jitterMs > 0 && !s.delayMs) {
-      r.err(`${field}.jitter`, `jitter needs a delay on the same direction (${dir}); tc netem applies jitter around the delay`);
+      const f = s.jitterMs === both.jitterMs ? `${field}.jitter` : `${field}.${dir}.jitter`;
+      if (!jitterErrors.has(f)) r.err(f, `jitter needs a delay in the same direction (${dir}); tc netem applies jitter around the delay`);
+      jitterErrors.add(f);
     }
   }
   const link: { -readonly [K in keyof SpecLink]: SpecLink[K] } = { a, b, field };
