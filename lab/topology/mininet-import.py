@@ -1,7 +1,7 @@
 """Import a Mininet Python topology and print it as JSON on stdout.
 
 Usage: python3 mininet-import.py FILE NAME ARGS_JSON
-       python3 mininet-import.py --builtin TOPO_STRING   (mn's own --topo classes)
+       python3 mininet-import.py --builtin TOPO_STRING...   (mn's own --topo classes)
 
 Runs FILE (a Mininet custom topology: `topos = { 'name': TopoClass }`),
 instantiates topos[NAME](*args, **kwargs) and prints nodes(), nodeInfo(n),
@@ -201,45 +201,7 @@ def fail(message, line=0):
     sys.exit(2)
 
 
-def main():
-    if len(sys.argv) == 3 and sys.argv[1] == '--builtin':
-        if not REAL:
-            fail('the mininet package is not importable by ' + sys.executable)
-        from mininet.topo import Topo as T, MinimalTopo, LinearTopo, SingleSwitchReversedTopo, SingleSwitchTopo
-        from mininet.topolib import TreeTopo, TorusTopo
-        topos = {'minimal': MinimalTopo, 'linear': LinearTopo, 'reversed': SingleSwitchReversedTopo,
-                 'single': SingleSwitchTopo, 'tree': TreeTopo, 'torus': TorusTopo}
-        path = None
-        name, args, kwargs = parse_topo_string(sys.argv[2])
-        topo_cls = T
-    elif len(sys.argv) == 4:
-        path, name = sys.argv[1], sys.argv[2]
-        spec = json.loads(sys.argv[3])
-        args, kwargs = spec.get('args', []), spec.get('kwargs', {})
-        topo_cls = Topo if REAL else install_stand_in()
-        topos = None
-    else:
-        fail('usage: mininet-import.py FILE NAME ARGS_JSON | --builtin TOPO')
-    node_lines, link_lines = track_lines(topo_cls, path)
-    if path is not None:
-        import runpy
-        try:
-            ns = runpy.run_path(path, run_name='__mininet_custom__')
-        except SystemExit:
-            fail('the file called exit() while loading')
-        except Exception as e:
-            tb = [fr for fr in traceback.extract_tb(e.__traceback__) if os.path.abspath(fr.filename) == os.path.abspath(path)]
-            fail('%s: %s' % (type(e).__name__, e), tb[-1].lineno if tb else 0)
-        topos = ns.get('topos')
-        if not isinstance(topos, dict):
-            fail("the file defines no 'topos' dictionary (topos = { 'name': MyTopo })")
-    if name not in topos:
-        fail("no topology '%s'; the file defines: %s" % (name, ', '.join(sorted(topos)) or 'none'))
-    try:
-        topo = topos[name](*args, **kwargs)
-    except Exception as e:
-        tb = [fr for fr in traceback.extract_tb(e.__traceback__) if path and os.path.abspath(fr.filename) == os.path.abspath(path)]
-        fail('building %s: %s: %s' % (name, type(e).__name__, e), tb[-1].lineno if tb else 0)
+def describe(topo, node_lines, link_lines):
     nodes = [{'name': n, 'isSwitch': bool(topo.isSwitch(n)), 'info': jsonable(topo.nodeInfo(n)),
               'line': node_lines.get(n, 0)} for n in topo.nodes()]
     links = []
@@ -247,8 +209,57 @@ def main():
         opts = {k: jsonable(v) for k, v in info.items() if k not in ('node1', 'node2', 'port1', 'port2')}
         links.append({'node1': n1, 'node2': n2, 'port1': info.get('port1'), 'port2': info.get('port2'),
                       'opts': opts, 'line': link_lines.get((n1, n2, key), 0)})
-    print(json.dumps({'mininet': 'real' if REAL else 'stand-in', 'hosts': topo.hosts(), 'switches': topo.switches(),
-                      'nodes': nodes, 'links': links}))
+    return {'mininet': 'real' if REAL else 'stand-in', 'hosts': topo.hosts(), 'switches': topo.switches(),
+            'nodes': nodes, 'links': links}
+
+
+def builtin(topo_string):
+    """One of mn's own --topo topologies, from the real mininet package."""
+    from mininet.topo import MinimalTopo, LinearTopo, SingleSwitchReversedTopo, SingleSwitchTopo
+    from mininet.topolib import TreeTopo, TorusTopo
+    topos = {'minimal': MinimalTopo, 'linear': LinearTopo, 'reversed': SingleSwitchReversedTopo,
+             'single': SingleSwitchTopo, 'tree': TreeTopo, 'torus': TorusTopo}
+    name, args, kwargs = parse_topo_string(topo_string)
+    if name not in topos:
+        fail("no topology '%s'" % name)
+    return describe(topos[name](*args, **kwargs), {}, {})
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == '--builtin':
+        if not REAL:
+            fail('the mininet package is not importable by ' + sys.executable)
+        if len(sys.argv) == 3:
+            print(json.dumps(builtin(sys.argv[2])))
+        else:
+            print(json.dumps({'topos': {t: builtin(t) for t in sys.argv[2:]}}))
+        return
+    if len(sys.argv) != 4:
+        fail('usage: mininet-import.py FILE NAME ARGS_JSON | --builtin TOPO...')
+    path, name = sys.argv[1], sys.argv[2]
+    spec = json.loads(sys.argv[3])
+    args, kwargs = spec.get('args', []), spec.get('kwargs', {})
+    topo_cls = Topo if REAL else install_stand_in()
+    node_lines, link_lines = track_lines(topo_cls, path)
+    import runpy
+    try:
+        ns = runpy.run_path(path, run_name='__mininet_custom__')
+    except SystemExit:
+        fail('the file called exit() while loading')
+    except Exception as e:
+        tb = [fr for fr in traceback.extract_tb(e.__traceback__) if os.path.abspath(fr.filename) == os.path.abspath(path)]
+        fail('%s: %s' % (type(e).__name__, e), tb[-1].lineno if tb else 0)
+    topos = ns.get('topos')
+    if not isinstance(topos, dict):
+        fail("the file defines no 'topos' dictionary (topos = { 'name': MyTopo })")
+    if name not in topos:
+        fail("no topology '%s'; the file defines: %s" % (name, ', '.join(sorted(topos)) or 'none'))
+    try:
+        topo = topos[name](*args, **kwargs)
+    except Exception as e:
+        tb = [fr for fr in traceback.extract_tb(e.__traceback__) if os.path.abspath(fr.filename) == os.path.abspath(path)]
+        fail('building %s: %s: %s' % (name, type(e).__name__, e), tb[-1].lineno if tb else 0)
+    print(json.dumps(describe(topo, node_lines, link_lines)))
 
 
 if __name__ == '__main__':
