@@ -13,6 +13,7 @@
  */
 import { getU16, getU32, setU16, setU32 } from '../lib/bytes.js';
 import { type Result, ok, fail, EMPTY, copyBytes } from './result.js';
+import { copy6 } from './ethernet.js';
 
 export const ArpOp = { REQUEST: 1, REPLY: 2 } as const;
 
@@ -59,15 +60,15 @@ export class ArpView {
   set targetIp(v: number) { setU32(this.buf, this.off + ArpField.TPA, v); }
 
   copySenderMac(out: Uint8Array, outOff = 0): void {
-    for (let i = 0; i < 6; i++) out[outOff + i] = this.buf[this.off + ArpField.SHA + i];
+    copy6(this.buf, this.off + ArpField.SHA, out, outOff);
   }
 
   setSenderMac(mac: Uint8Array, macOff = 0): void {
-    for (let i = 0; i < 6; i++) this.buf[this.off + ArpField.SHA + i] = mac[macOff + i];
+    copy6(mac, macOff, this.buf, this.off + ArpField.SHA);
   }
 
   setTargetMac(mac: Uint8Array, macOff = 0): void {
-    for (let i = 0; i < 6; i++) this.buf[this.off + ArpField.THA + i] = mac[macOff + i];
+    copy6(mac, macOff, this.buf, this.off + ArpField.THA);
   }
 
   /** Turn a request into the reply "`targetIp` is at `myMac`" in place (RFC 826 "swap fields"). */
@@ -75,7 +76,7 @@ export class ArpView {
     const b = this.buf, o = this.off;
     const spa = this.senderIp;
     const tpa = this.targetIp;
-    for (let i = 0; i < 6; i++) b[o + ArpField.THA + i] = b[o + ArpField.SHA + i];
+    copy6(b, o + ArpField.SHA, b, o + ArpField.THA);
     this.setSenderMac(myMac, myMacOff);
     this.senderIp = tpa;
     this.targetIp = spa;

@@ -45,6 +45,16 @@ export interface EthernetHeader {
   readonly ethertype: number;
 }
 
+/** Six-byte copy, unrolled: the MAC rewrite is on the forwarding hot path. */
+export function copy6(from: Uint8Array, fromOff: number, to: Uint8Array, toOff: number): void {
+  to[toOff] = from[fromOff];
+  to[toOff + 1] = from[fromOff + 1];
+  to[toOff + 2] = from[fromOff + 2];
+  to[toOff + 3] = from[fromOff + 3];
+  to[toOff + 4] = from[fromOff + 4];
+  to[toOff + 5] = from[fromOff + 5];
+}
+
 function isTagType(t: number): boolean {
   return t === EtherType.VLAN || t === EtherType.QINQ;
 }
@@ -100,20 +110,20 @@ export class EthernetView {
   }
 
   setDst(mac: Uint8Array, macOff = 0): void {
-    for (let i = 0; i < 6; i++) this.buf[this.off + EthernetField.DST + i] = mac[macOff + i];
+    copy6(mac, macOff, this.buf, this.off + EthernetField.DST);
   }
 
   setSrc(mac: Uint8Array, macOff = 0): void {
-    for (let i = 0; i < 6; i++) this.buf[this.off + EthernetField.SRC + i] = mac[macOff + i];
+    copy6(mac, macOff, this.buf, this.off + EthernetField.SRC);
   }
 
   /** Copy the destination MAC into `out` (no allocation). */
   copyDst(out: Uint8Array, outOff = 0): void {
-    for (let i = 0; i < 6; i++) out[outOff + i] = this.buf[this.off + EthernetField.DST + i];
+    copy6(this.buf, this.off + EthernetField.DST, out, outOff);
   }
 
   copySrc(out: Uint8Array, outOff = 0): void {
-    for (let i = 0; i < 6; i++) out[outOff + i] = this.buf[this.off + EthernetField.SRC + i];
+    copy6(this.buf, this.off + EthernetField.SRC, out, outOff);
   }
 
   /** I/G bit of the destination: multicast or broadcast. */

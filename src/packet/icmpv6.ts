@@ -214,15 +214,17 @@ export function parseIcmpv6(bytes: Uint8Array, addrs?: { readonly src: Uint8Arra
       return ok({ kind, code, id: getU16(bytes, Icmpv6Field.ID), seq: getU16(bytes, Icmpv6Field.SEQ), data: bytes.subarray(Icmpv6Field.ECHO_DATA) });
     case 'router-solicitation': {
       const o = parseOptions(bytes, Icmpv6Field.RS_OPTIONS);
-      return o.ok ? ok({ kind, code, options: o.value }) : o;
+      if (!o.ok) return fail(o.error.code, o.error.message);
+      return ok({ kind, code, options: o.value });
     }
     case 'neighbor-solicitation': {
       const o = parseOptions(bytes, Icmpv6Field.ND_OPTIONS);
-      return o.ok ? ok({ kind, code, target: copyBytes(bytes, Icmpv6Field.TARGET, 16), options: o.value }) : o;
+      if (!o.ok) return fail(o.error.code, o.error.message);
+      return ok({ kind, code, target: copyBytes(bytes, Icmpv6Field.TARGET, 16), options: o.value });
     }
     case 'neighbor-advertisement': {
       const o = parseOptions(bytes, Icmpv6Field.ND_OPTIONS);
-      if (!o.ok) return o;
+      if (!o.ok) return fail(o.error.code, o.error.message);
       const f = bytes[Icmpv6Field.NA_FLAGS];
       return ok({
         kind, code,

@@ -48,6 +48,7 @@ export type Ipv4ErrorCode = (typeof Ipv4Error)[keyof typeof Ipv4Error];
 export const FragmentError = {
   DONT_FRAGMENT: 'ipv4.dont-fragment',
   MTU_TOO_SMALL: 'ipv4.mtu-too-small',
+  OFFSET_OVERFLOW: 'ipv4.fragment-offset-overflow',
 } as const;
 export type FragmentErrorCode = (typeof FragmentError)[keyof typeof FragmentError] | Ipv4ErrorCode;
 
@@ -268,6 +269,9 @@ export function fragmentIpv4(packet: Uint8Array, mtu: number): Result<Uint8Array
   const restChunk = ((mtu - restHlen) >> 3) << 3;
   if (mtu < IPV4_MIN_MTU || firstChunk < 8 || restChunk < 8) {
     return fail(FragmentError.MTU_TOO_SMALL, `MTU ${mtu} cannot carry a ${hlen}-byte header and 8 bytes of data`);
+  }
+  if ((header.fragmentOffset << 3) + payload.length > 0xffff) {
+    return fail(FragmentError.OFFSET_OVERFLOW, `fragment offset ${header.fragmentOffset * 8} plus ${payload.length} bytes passes 65535`);
   }
   const out: Uint8Array[] = [];
   const origMf = header.flags & Ipv4Flag.MF;
