@@ -333,6 +333,8 @@ export function ndpLinkLayerOption(type: number, mac: Uint8Array): NdpOption {
 
 // ------------------------------------------------------------------ errors
 
+const scratch = new Ipv6View();
+
 /**
  * The RFC 4443 §2.4(e) cases in which no ICMPv6 error may be sent about a
  * (validated) IPv6 packet; `null` when one may be sent. `kind`/`code` of the
@@ -348,7 +350,7 @@ export function icmpv6ErrorSuppressed(packet: Uint8Array, kind: Icmpv6ErrorSpec[
   if (packet[Ipv6Field.DST] === 0xff && kind !== 'packet-too-big' && !(kind === 'parameter-problem' && code === Icmpv6ParameterProblemCode.OPTION)) {
     return Icmpv6Suppressed.MULTICAST_DESTINATION;
   }
-  const v = new Ipv6View().at(packet, 0);
+  const v = scratch.at(packet, 0);
   if (v.walk() === null && v.upperProtocol === IpProtocol.ICMPV6 && v.fragmentOffset8 <= 0) {
     const end = Math.min(v.totalLength, packet.length);
     // A message too short to show its type is treated as an error message.
@@ -381,10 +383,9 @@ export function buildIcmpv6Error(
   spec: Icmpv6ErrorSpec,
   opts: Icmpv6ErrorOptions,
 ): Result<Uint8Array, Ipv6ErrorCode | Icmpv6SuppressedCode> {
-  const v = new Ipv6View().at(offending, 0);
-  const bad = v.validate(offending.length);
+  const bad = scratch.at(offending, 0).validate(offending.length);
   if (bad !== null) return fail(bad, `offending packet is not valid IPv6 (${bad})`);
-  const total = v.totalLength;
+  const total = scratch.totalLength;
   const why = icmpv6ErrorSuppressed(offending, spec.kind, spec.kind === 'packet-too-big' ? 0 : spec.code);
   if (why !== null) return fail(why, `no ICMPv6 error may be sent about this packet (${why})`);
   const max = opts.maxLength ?? 1280;

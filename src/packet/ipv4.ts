@@ -301,7 +301,7 @@ export type ReassemblyOutcome =
   | { readonly kind: 'pending' }
   | { readonly kind: 'invalid'; readonly error: { readonly code: Ipv4ErrorCode; readonly message: string } }
   /** The fragment (and, for overlap or inconsistency, its whole datagram) was discarded. */
-  | { readonly kind: 'dropped'; readonly reason: 'overlap' | 'inconsistent-length' | 'bad-fragment-length' | 'too-large' };
+  | { readonly kind: 'dropped'; readonly reason: 'overlap' | 'inconsistent-length' | 'bad-fragment-length' | 'too-large' | 'too-many-fragments' };
 
 export interface ExpiredDatagram {
   readonly key: string;
@@ -314,6 +314,8 @@ export interface ReassemblerOptions {
   readonly timeoutMs?: number;
   readonly maxDatagrams?: number;
   readonly maxBytes?: number;
+  /** Pieces one datagram may arrive in (bounds the per-fragment overlap scan). */
+  readonly maxFragments?: number;
 }
 
 interface Piece { readonly start: number; readonly end: number; readonly data: Uint8Array }
@@ -335,6 +337,7 @@ export class Ipv4Reassembler {
   private readonly timeoutMs: number;
   private readonly maxDatagrams: number;
   private readonly maxBytes: number;
+  private readonly maxFragments: number;
   private readonly pending = new Map<string, Pending>();
   private bytes = 0;
 
@@ -342,6 +345,7 @@ export class Ipv4Reassembler {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.maxDatagrams = opts.maxDatagrams ?? 64;
     this.maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
+    this.maxFragments = opts.maxFragments ?? 1024;
   }
 
   get size(): number {
@@ -382,6 +386,7 @@ export class Ipv4Reassembler {
         return { kind: 'dropped', reason: 'overlap' };
       }
     }
+    if (d.pieces.length >= this.maxFragments) { this.drop(key); return { kind: 'dropped', reason: 'too-many-fragments' }; }
     d.pieces.push({ start, end, data: payload.slice() });
     d.bytes += payload.length;
     this.bytes += payload.length;
@@ -419,7 +424,7 @@ export class Ipv4Reassembler {
     for (const q of d.pieces) out.set(q.data, hlen + q.start);
     setU16(out, Ipv4Field.TOTAL_LEN, out.length);
     setU16(out, Ipv4Field.FLAGS_FRAG, getU16(out, Ipv4Field.FLAGS_FRAG) & 0xc000); // MF and offset cleared
-    new Ipv4View().at(out).fillChecksum();
+    scratch.at(out).fillChecksum();
     return out;
   }
 
@@ -437,6 +442,8 @@ export class Ipv4Reassembler {
     this.pending.delete(key);
   }
 }
+
+const scratch = new Ipv4View();
 
 /** The RFC 791 reassembly key: source, destination, protocol, identification. */
 export function reassemblyKey(h: Ipv4Header): string {

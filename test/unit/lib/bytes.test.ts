@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ByteReader, ByteWriter, getU32, setU32, toHex } from '../../../src/lib/bytes.js';
 import { formatMac, parseMac, isMulticastMac, ipv6MulticastMac, solicitedNodeAddress } from '../../../src/lib/mac.js';
 
@@ -40,6 +41,28 @@ describe('ByteReader', () => {
 
   it('u32 is unsigned', () => {
     expect(new ByteReader(Uint8Array.of(0xff, 0xff, 0xff, 0xfe)).u32()).toBe(0xfffffffe);
+  });
+});
+
+describe('ByteReader on untrusted input (property)', () => {
+  it('any sequence of reads stays inside the range and never throws', () => {
+    const op = fc.constantFrom('u8', 'u16', 'u32', 'view', 'copy', 'skip', 'peek') ;
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(50), fc.nat(50), fc.array(fc.tuple(op, fc.integer({ min: -2, max: 12 })), { maxLength: 30 }), (b, s, e, ops) => {
+      const r = new ByteReader(b, s, e);
+      const end = r.end;
+      expect(end).toBeLessThanOrEqual(b.length);
+      for (const [o, n] of ops) {
+        const before = r.offset;
+        const got = o === 'u8' ? r.u8() : o === 'u16' ? r.u16() : o === 'u32' ? r.u32()
+          : o === 'view' ? r.bytesView(n) : o === 'copy' ? r.bytesCopy(n) : o === 'skip' ? r.skip(n) : r.peekU8();
+        const need = o === 'u8' ? 1 : o === 'u16' ? 2 : o === 'u32' ? 4 : o === 'peek' ? 0 : n;
+        if (before + need > end || need < 0) {
+          expect(got === undefined || got === false || (o === 'peek' && got === undefined)).toBe(true);
+          expect(r.offset).toBe(before);
+        }
+        expect(r.offset).toBeLessThanOrEqual(end);
+      }
+    }), { numRuns: 300 });
   });
 });
 

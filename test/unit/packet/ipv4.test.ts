@@ -170,6 +170,16 @@ describe('fragmentation and reassembly', () => {
     expect(out.kind === 'invalid' && out.error.code).toBe('ipv4.bad-checksum');
   });
 
+  it('reassembly: drops a datagram that arrives in too many pieces', () => {
+    const r = new Ipv4Reassembler({ maxFragments: 3 });
+    const p = parseIpv4(ipOf(ipv4Fragment0));
+    if (!p.ok) throw new Error('vector');
+    const piece = (i: number) => emitIpv4({ ...p.value.header, fragmentOffset: i }, new Uint8Array(8));
+    expect([0, 1, 2].map((i) => r.push(piece(i), 0).kind)).toEqual(['pending', 'pending', 'pending']);
+    expect(r.push(piece(3), 0)).toEqual({ kind: 'dropped', reason: 'too-many-fragments' });
+    expect(r.size).toBe(0);
+  });
+
   it('reassembly: bounds memory by evicting the oldest datagram', () => {
     const r = new Ipv4Reassembler({ maxDatagrams: 2 });
     const p = parseIpv4(ipOf(ipv4Fragment0));
