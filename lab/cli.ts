@@ -20,6 +20,7 @@ import { loadTopologyFile } from './topology/load.js';
 import { loadMininetCustom, mininetTopology } from './topology/mininet.js';
 import { TopologyValidationError, type Topology } from './topology/types.js';
 import { runPrompt } from './prompt.js';
+import { CommandError } from './runner.js';
 import { parseArgs, type ParsedArgs } from './cli-args.js';
 
 function flag(args: ParsedArgs, name: string): string | undefined {
@@ -246,6 +247,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof TopologyValidationError) {
       process.stderr.write(`lab: invalid topology:\n${err.message}\n`);
       return 2;
+    }
+    if (err instanceof CommandError) {
+      process.stderr.write(`lab: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof LabError) {
       process.stderr.write(`lab: ${err.message}\n`);

@@ -76,11 +76,16 @@ export function readLabFile(lab: string, name: string): string | undefined {
   return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
 }
 
-/** Field 22 of /proc/PID/stat: the process start time in clock ticks since boot. */
+/**
+ * Field 22 of /proc/PID/stat: the process start time in clock ticks since
+ * boot; undefined when there is no such process or it is a zombie (dead,
+ * waiting to be reaped).
+ */
 export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const afterComm = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (afterComm[0] === 'Z' || afterComm[0] === 'X') return undefined;
     return afterComm[19];
   } catch {
     return undefined;

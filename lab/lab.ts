@@ -3,10 +3,12 @@
  * processes), read a running lab back from its run directory, and the
  * Mininet-style queries that need the live namespaces (pingall, link status).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { appendJournal, createLabDir, journalPath, readJournal, readLabFile, writeLabFile } from './journal.js';
-import { LAB_NAME_PATTERN, namespaceName, planLab } from './plan.js';
+import { appendJournal, createLabDir, journalPath, labDir, readJournal, readLabFile, writeLabFile } from './journal.js';
+import { distEntry, logContains, processAlive, spawnInNamespace, waitFor } from './processes.js';
+import { LAB_NAME_PATTERN, namespaceName, planLab, type ShapedLink } from './plan.js';
 import { executePlan, mapLimit, type Progress } from './runner.js';
 import { teardownLab } from './teardown.js';
 import type { Topology, TopologyNode } from './topology/types.js';
@@ -46,6 +48,7 @@ export async function labUp(lab: string, topo: Topology, opts: UpOptions = {}): 
   writeLabFile(lab, 'topology.json', JSON.stringify(topo, null, 1));
   try {
     await executePlan(plan, opts.progress);
+    if (plan.linkNamespace) await startShaper(lab, plan.linkNamespace, plan.shapedLinks);
   } catch (err) {
     await teardownLab(lab).catch(() => undefined);
     throw err;
@@ -53,6 +56,17 @@ export async function labUp(lab: string, topo: Topology, opts: UpOptions = {}): 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   appendJournal(lab, { type: 'up', at: new Date().toISOString(), seconds });
   return { lab, seconds };
+}
+
+/** Starts the lab's link shaper and waits until its ports are open. */
+async function startShaper(lab: string, ns: string, links: readonly ShapedLink[]): Promise<void> {
+  const cfg = join(labDir(lab), 'shaper.json');
+  writeFileSync(cfg, JSON.stringify({ links: links.map((l) => ({ a: l.a, b: l.b, aToB: l.aToB, bToA: l.bToA })) }));
+  const p = spawnInNamespace(lab, ns, '_links', 'shaper', [process.execPath, distEntry('src/dataplane/shaper-main.js'), cfg], 'shaper');
+  await waitFor('the link shaper', () => {
+    if (!processAlive(p.pid)) throw new LabError(`the link shaper exited: see ${p.log}`);
+    return logContains(p.log, 'ready');
+  }, 10_000);
 }
 
 export function readLabTopology(lab: string): Topology {

@@ -6,7 +6,8 @@
  *
  * Owns: namespace names (`<lab>-<node>`), per-namespace sysctls, veth pairs
  * created directly inside their namespaces (never in the host's), bridges for
- * switches, addresses, default routes, link shaping (tc netem), offloads off.
+ * switches, addresses, default routes, shaped links routed through the link
+ * namespace of the lab's shaper process, offloads off.
  *
  * Not here: router/server processes (lab/processes.ts), teardown (lab/teardown.ts).
  */
@@ -24,7 +25,10 @@ export interface VethOp {
   readonly mtu: number;
 }
 
-/** One `ip` batch line (argv tokens without the leading `ip`), run inside `ns`. */
+/**
+ * One `ip` batch line (argv tokens without the leading `ip`), run inside `ns`.
+ * Batch lines take no options such as -6: the family follows from the addresses.
+ */
 export interface NsCommand {
   readonly ns: string;
   readonly argv: readonly string[];
@@ -38,10 +42,27 @@ export interface Plan {
   readonly veths: readonly VethOp[];
   /** `ip` lines per namespace: bridges, ports, addresses, links up, routes. */
   readonly ipLines: readonly NsCommand[];
-  /** `tc` lines per namespace (link shaping). */
-  readonly tcLines: readonly NsCommand[];
   /** Devices whose offloads go off (tx, tso, gso, gro). */
   readonly offloads: readonly { readonly ns: string; readonly dev: string }[];
+  /**
+   * Shaped links (delay, jitter, loss, rate) run through the lab's link
+   * shaper: a-end ⇄ lNa | lNb ⇄ b-end, lNa and lNb in `linkNamespace`.
+   */
+  readonly shapedLinks: readonly ShapedLink[];
+  readonly linkNamespace?: string;
+}
+
+export interface ShapedLink {
+  readonly index: number;
+  readonly a: string;
+  readonly b: string;
+  readonly aToB?: LinkShaping;
+  readonly bToA?: LinkShaping;
+}
+
+/** The namespace of a lab's shaped-link ends; `_` cannot start a node name, so it never collides. */
+export function linkNamespaceName(lab: string): string {
+  return `${lab}-_links`;
 }
 
 const COMMON_SYSCTLS = [
@@ -75,17 +96,6 @@ function sysctlsFor(node: TopologyNode, topo: Topology, opts: PlanOptions): stri
   return out;
 }
 
-function netemArgs(s: LinkShaping): string[] {
-  const args: string[] = [];
-  if (s.delayMs !== undefined || s.jitterMs !== undefined) {
-    args.push('delay', `${s.delayMs ?? 0}ms`);
-    if (s.jitterMs !== undefined) args.push(`${s.jitterMs}ms`);
-  }
-  if (s.lossPercent !== undefined) args.push('loss', `${s.lossPercent}%`);
-  if (s.rateMbit !== undefined) args.push('rate', `${s.rateMbit}mbit`);
-  return args;
-}
-
 function hasShaping(s: LinkShaping | undefined): s is LinkShaping {
   return !!s && (s.delayMs !== undefined || s.jitterMs !== undefined || s.lossPercent !== undefined || s.rateMbit !== undefined);
 }
@@ -95,14 +105,28 @@ export function planLab(lab: string, topo: Topology, opts: PlanOptions): Plan {
   const ns = (node: string) => namespaceName(lab, node);
   const byName = new Map(topo.nodes.map((n) => [n.name, n]));
 
-  const namespaces = topo.nodes.map((n) => ({ ns: ns(n.name), node: n.name }));
-  const sysctls = topo.nodes.map((n) => ({ ns: ns(n.name), settings: sysctlsFor(n, topo, opts) }));
+  const namespaces: { ns: string; node: string }[] = topo.nodes.map((n) => ({ ns: ns(n.name), node: n.name }));
+  const sysctls: { ns: string; settings: readonly string[] }[] = topo.nodes.map((n) => ({ ns: ns(n.name), settings: sysctlsFor(n, topo, opts) }));
 
-  const veths: VethOp[] = topo.links.map((l) => ({
-    a: { ns: ns(l.a.node), dev: l.a.interface },
-    b: { ns: ns(l.b.node), dev: l.b.interface },
-    mtu: l.mtu,
-  }));
+  const linkNs = linkNamespaceName(lab);
+  const shapedLinks: ShapedLink[] = [];
+  const veths: VethOp[] = [];
+  for (const l of topo.links) {
+    const a = { ns: ns(l.a.node), dev: l.a.interface };
+    const b = { ns: ns(l.b.node), dev: l.b.interface };
+    if (!hasShaping(l.aToB) && !hasShaping(l.bToA)) {
+      veths.push({ a, b, mtu: l.mtu });
+      continue;
+    }
+    const s: ShapedLink = { index: l.index, a: `l${l.index}a`, b: `l${l.index}b`, aToB: l.aToB, bToA: l.bToA };
+    shapedLinks.push(s);
+    veths.push({ a, b: { ns: linkNs, dev: s.a }, mtu: l.mtu });
+    veths.push({ a: { ns: linkNs, dev: s.b }, b, mtu: l.mtu });
+  }
+  if (shapedLinks.length) {
+    namespaces.push({ ns: linkNs, node: '_links' });
+    sysctls.push({ ns: linkNs, settings: ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv4.ip_forward=0'] });
+  }
 
   const ipLines: NsCommand[] = [];
   const offloads: { ns: string; dev: string }[] = [];
@@ -116,38 +140,36 @@ export function planLab(lab: string, topo: Topology, opts: PlanOptions): Plan {
       offloads.push({ ns: n, dev: intf.name });
       if (node.kind === 'switch') ipLines.push({ ns: n, argv: ['link', 'set', intf.name, 'master', node.name] });
       if (intf.ipv4) ipLines.push({ ns: n, argv: ['addr', 'add', intf.ipv4, 'dev', intf.name] });
-      if (intf.ipv6) ipLines.push({ ns: n, argv: ['-6', 'addr', 'add', intf.ipv6, 'dev', intf.name, 'nodad'] });
+      if (intf.ipv6) ipLines.push({ ns: n, argv: ['addr', 'add', intf.ipv6, 'dev', intf.name, 'nodad'] });
       ipLines.push({ ns: n, argv: ['link', 'set', intf.name, 'up'] });
     }
     if (node.kind === 'switch') ipLines.push({ ns: n, argv: ['link', 'set', node.name, 'up'] });
     if (node.kind === 'anycast-server' && node.anycast) {
       for (const addr of node.anycast.addresses) {
-        const isV6 = addr.includes(':');
-        const cidr = addr.includes('/') ? addr : `${addr}/${isV6 ? 128 : 32}`;
-        ipLines.push({ ns: n, argv: [isV6 ? '-6' : '-4', 'addr', 'add', cidr, 'dev', 'lo'] });
+        const cidr = addr.includes('/') ? addr : `${addr}/${addr.includes(':') ? 128 : 32}`;
+        ipLines.push({ ns: n, argv: ['addr', 'add', cidr, 'dev', 'lo'] });
       }
     }
     if (node.defaultRoute?.ipv4) ipLines.push({ ns: n, argv: ['route', 'add', 'default', 'via', node.defaultRoute.ipv4] });
-    if (node.defaultRoute?.ipv6) ipLines.push({ ns: n, argv: ['-6', 'route', 'add', 'default', 'via', node.defaultRoute.ipv6] });
+    if (node.defaultRoute?.ipv6) ipLines.push({ ns: n, argv: ['route', 'add', '::/0', 'via', node.defaultRoute.ipv6] });
     if (kernelForwards(node, topo, opts)) {
       for (const r of node.staticRoutes ?? []) {
-        ipLines.push({ ns: n, argv: [r.prefix.includes(':') ? '-6' : '-4', 'route', 'add', r.prefix, 'via', r.via] });
+        ipLines.push({ ns: n, argv: ['route', 'add', r.prefix, 'via', r.via] });
       }
     }
   }
 
-  const tcLines: NsCommand[] = [];
-  for (const l of topo.links) {
-    if (hasShaping(l.aToB)) tcLines.push({ ns: ns(l.a.node), argv: ['qdisc', 'add', 'dev', l.a.interface, 'root', 'netem', ...netemArgs(l.aToB)] });
-    if (hasShaping(l.bToA)) tcLines.push({ ns: ns(l.b.node), argv: ['qdisc', 'add', 'dev', l.b.interface, 'root', 'netem', ...netemArgs(l.bToA)] });
-  }
-
-  for (const v of veths) {
-    if (!byName.has(v.a.ns.slice(lab.length + 1)) || !byName.has(v.b.ns.slice(lab.length + 1))) {
-      throw new Error(`plan: link between unknown nodes ${v.a.ns} and ${v.b.ns}`);
+  for (const sl of shapedLinks) {
+    for (const dev of [sl.a, sl.b]) {
+      offloads.push({ ns: linkNs, dev });
+      ipLines.push({ ns: linkNs, argv: ['link', 'set', dev, 'up'] });
     }
   }
-  return { lab, namespaces, sysctls, veths, ipLines, tcLines, offloads };
+
+  for (const l of topo.links) {
+    if (!byName.has(l.a.node) || !byName.has(l.b.node)) throw new Error(`plan: link between unknown nodes ${l.a.node} and ${l.b.node}`);
+  }
+  return { lab, namespaces, sysctls, veths, ipLines, offloads, shapedLinks, linkNamespace: shapedLinks.length ? linkNs : undefined };
 }
 
 /** A batch file line: tokens validated to carry no whitespace (batch files are split on blanks). */

@@ -2,8 +2,7 @@
  * The runner: executes a Plan with execa, argv arrays only (never a shell).
  * Work is batched so a 100-node lab costs a few hundred process spawns, not
  * thousands: one `ip -batch` for every namespace and veth, one
- * `ip -n NS -batch` and one `sysctl` per namespace, one `tc -batch` per
- * shaped namespace, one ethtool per device, run a few at a time.
+ * `ip -n NS -batch` and one `sysctl` per namespace, one ethtool per device, run a few at a time.
  */
 import { execa } from 'execa';
 import { appendJournal } from './journal.js';
@@ -87,11 +86,5 @@ export async function executePlan(plan: Plan, progress: Progress = () => {}): Pr
   await mapLimit(byNs, PARALLEL, async ([ns, lines]) => {
     await run(['ip', '-n', ns, '-batch', '-'], lines.join('\n') + '\n');
     progress('addresses', ++done, byNs.length);
-  });
-
-  // 6. Link shaping.
-  const tcByNs = [...groupByNs(plan.tcLines)];
-  await mapLimit(tcByNs, PARALLEL, async ([ns, lines]) => {
-    await run(['tc', '-n', ns, '-batch', '-'], lines.join('\n') + '\n');
   });
 }

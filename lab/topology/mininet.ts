@@ -357,13 +357,17 @@ export async function runMininetImport(target: readonly string[], opts: MininetI
 
 /**
  * `lab up --custom file.py --topo NAME[,args]`: import a Mininet Python
- * topology (its `topos` dict) through /usr/bin/python3.
+ * topology (its `topos` dict) through /usr/bin/python3. String arguments are
+ * read as mn reads them: "4" → 4, "n=4" → keyword n.
  */
 export async function loadMininetCustom(
   file: string, topoName: string, args: readonly Arg[] = [],
   opts: MininetImportOptions & { kwargs?: Record<string, Arg>; name?: string } = {},
 ): Promise<Topology> {
-  const imported = await runMininetImport([file, topoName, JSON.stringify({ args, kwargs: opts.kwargs ?? {} })], opts);
+  // As mn does (mininet.util.splitArgs): "4" is the number 4, "n=4" a keyword argument.
+  const split = splitTopoString(['x', ...args.map(String)].join(','));
+  const imported = await runMininetImport(
+    [file, topoName, JSON.stringify({ args: split.args, kwargs: { ...split.kwargs, ...opts.kwargs } })], opts);
   return topologyFromImport(imported, { file, origin: `mininet-custom:${file}:${topoName}`, name: opts.name ?? defaultLabName(topoName) });
 }
 

@@ -31,8 +31,8 @@ describe('planLab', () => {
   const plan = planLab('lx', topo, { userspaceDataplane: true });
 
   it('names namespaces <lab>-<node> and creates each veth end directly in its namespace', () => {
-    expect(plan.namespaces.map((n) => n.ns)).toEqual(['lx-h1', 'lx-h2', 'lx-s1', 'lx-r1', 'lx-h3']);
-    expect(plan.veths[2]).toEqual({ a: { ns: 'lx-r1', dev: 'r1-eth0' }, b: { ns: 'lx-h3', dev: 'h3-eth0' }, mtu: 1400 });
+    expect(plan.namespaces.map((n) => n.ns)).toEqual(['lx-h1', 'lx-h2', 'lx-s1', 'lx-r1', 'lx-h3', 'lx-_links']);
+    expect(plan.veths[0]).toEqual({ a: { ns: 'lx-h1', dev: 'h1-eth0' }, b: { ns: 'lx-s1', dev: 's1-eth1' }, mtu: 1500 });
   });
 
   it('sets forwarding off for userspace routers and on for kernel-mode ones, rp_filter/accept_ra/dad everywhere', () => {
@@ -52,18 +52,23 @@ describe('planLab', () => {
     const h2 = plan.ipLines.filter((l) => l.ns === 'lx-h2').map((l) => l.argv.join(' '));
     expect(h2).toEqual(['link set lo up', 'addr add 10.0.0.2/24 dev h2-eth0', 'link set h2-eth0 up', 'route add default via 10.0.0.254']);
     const h1 = plan.ipLines.filter((l) => l.ns === 'lx-h1').map((l) => l.argv.join(' '));
-    expect(h1).toContain('-6 addr add fd8a:52c1:9e07::1/64 dev h1-eth0 nodad');
+    expect(h1).toContain('addr add fd8a:52c1:9e07::1/64 dev h1-eth0 nodad');
   });
 
-  it('shapes each direction on the egress interface of that direction', () => {
-    expect(plan.tcLines).toEqual([
-      { ns: 'lx-r1', argv: ['qdisc', 'add', 'dev', 'r1-eth0', 'root', 'netem', 'delay', '20ms', '2ms', 'loss', '1%'] },
-      { ns: 'lx-h3', argv: ['qdisc', 'add', 'dev', 'h3-eth0', 'root', 'netem', 'rate', '10mbit'] },
+  it('routes a shaped link through the link namespace, each direction with its own shaping', () => {
+    expect(plan.veths.slice(2)).toEqual([
+      { a: { ns: 'lx-r1', dev: 'r1-eth0' }, b: { ns: 'lx-_links', dev: 'l2a' }, mtu: 1400 },
+      { a: { ns: 'lx-_links', dev: 'l2b' }, b: { ns: 'lx-h3', dev: 'h3-eth0' }, mtu: 1400 },
     ]);
+    expect(plan.shapedLinks).toEqual([{ index: 2, a: 'l2a', b: 'l2b', aToB: { delayMs: 20, jitterMs: 2, lossPercent: 1 }, bToA: { rateMbit: 10 } }]);
+    expect(plan.linkNamespace).toBe('lx-_links');
+    const noShaping = planLab('lx', { ...topo, links: topo.links.slice(0, 2) }, { userspaceDataplane: true });
+    expect(noShaping.linkNamespace).toBeUndefined();
   });
 
-  it('turns offloads off on every interface', () => {
-    expect(plan.offloads).toHaveLength(6);
+  it('turns offloads off on every interface, shaper ends included', () => {
+    expect(plan.offloads).toHaveLength(8);
+    expect(plan.offloads).toContainEqual({ ns: 'lx-_links', dev: 'l2b' });
   });
 
   it('rejects bad lab names and unsafe batch tokens', () => {
