@@ -105,6 +105,13 @@ describe('Mininet custom topology import', () => {
     expect(t.nodes.find((n) => n.name === 'h1')!.source?.line).toBe(lineOf("addHost('h1'"));
   });
 
+  it('reads string arguments as mn does ("4" is 4, "n=4" a keyword)', async () => {
+    const byPosition = await loadMininetCustom(custom, 'ring', ['4']);
+    const byKeyword = await loadMininetCustom(custom, 'ring', ['n=4'], { standIn: true });
+    expect(byPosition.nodes.filter((n) => n.kind === 'host')).toHaveLength(4);
+    expect(linkPairs(byKeyword)).toEqual(linkPairs(byPosition));
+  });
+
   it('passes arguments to the topology class', async () => {
     const t = await loadMininetCustomTopo(custom, 'ring,4');
     expect(t.nodes.filter((n) => n.kind === 'switch').map((n) => n.name)).toEqual(['s1', 's2', 's3', 's4']);
