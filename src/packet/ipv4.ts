@@ -361,7 +361,7 @@ export class Ipv4Reassembler {
     if (!mf && header.fragmentOffset === 0) return { kind: 'complete', packet: packet.subarray(0, hlen + payload.length) };
     const start = header.fragmentOffset << 3;
     const end = start + payload.length;
-    if (mf && (payload.length & 7) !== 0) return { kind: 'dropped', reason: 'bad-fragment-length' };
+    if (mf && (payload.length === 0 || (payload.length & 7) !== 0)) return { kind: 'dropped', reason: 'bad-fragment-length' };
     const key = reassemblyKey(header);
     if (hlen + end > 0xffff) { this.drop(key); return { kind: 'dropped', reason: 'too-large' }; }
 

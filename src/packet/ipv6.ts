@@ -118,6 +118,8 @@ export class Ipv6View {
   get flowLabel(): number { return getU32(this.buf, this.off) & 0xfffff; }
   get payloadLength(): number { return getU16(this.buf, this.off + Ipv6Field.PAYLOAD_LEN); }
   get totalLength(): number { return Ipv6Field.HEADER_LEN + this.payloadLength; }
+  /** Absolute offset of the first byte after the fixed header. */
+  get payloadOffset(): number { return this.off + Ipv6Field.HEADER_LEN; }
   get nextHeader(): number { return this.buf[this.off + Ipv6Field.NEXT_HEADER]; }
   get hopLimit(): number { return this.buf[this.off + Ipv6Field.HOP_LIMIT]; }
   set hopLimit(v: number) { this.buf[this.off + Ipv6Field.HOP_LIMIT] = v; }

@@ -180,6 +180,16 @@ describe('fragmentation and reassembly', () => {
     expect(r.size).toBe(0);
   });
 
+  it('reassembly: refuses non-final fragments whose length is not a non-zero multiple of 8', () => {
+    const r = new Ipv4Reassembler();
+    const p = parseIpv4(ipOf(ipv4Fragment0));
+    if (!p.ok) throw new Error('vector');
+    for (const n of [0, 7, 13]) {
+      expect(r.push(emitIpv4(p.value.header, new Uint8Array(n)), 0)).toEqual({ kind: 'dropped', reason: 'bad-fragment-length' });
+    }
+    expect(r.size).toBe(0);
+  });
+
   it('reassembly: bounds memory by evicting the oldest datagram', () => {
     const r = new Ipv4Reassembler({ maxDatagrams: 2 });
     const p = parseIpv4(ipOf(ipv4Fragment0));
