@@ -90,13 +90,6 @@ async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<vo
   }
 }
 
-let ioA: LinuxFrameIo;
-let ioB: LinuxFrameIo;
-let a: LinuxFramePort;
-let b: LinuxFramePort;
-let seenA: Seen[];
-let seenB: Seen[];
-
 beforeAll(async () => {
   for (const ns of [NS_A, NS_B]) {
     await ip('netns', 'add', ns);
@@ -110,22 +103,37 @@ beforeAll(async () => {
   await inNs(NS_B, 'ethtool', '-K', DEV_B, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off');
   await ip('-n', NS_A, 'link', 'set', DEV_A, 'up');
   await ip('-n', NS_B, 'link', 'set', DEV_B, 'up');
-
-  ioA = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` });
-  ioB = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` });
-  a = ioA.open(DEV_A);
-  b = ioB.open(DEV_B, { promiscuous: true });
-  seenA = record(a);
-  seenB = record(b);
 });
 
 afterAll(async () => {
-  ioA?.close();
-  ioB?.close();
   for (const ns of created) await execa('ip', ['netns', 'delete', ns], { reject: false });
 });
 
-describe('LinuxFrameIo on a veth pair between two namespaces', () => {
+describe.each([
+  { mode: 'recvmmsg', ringFrames: 0 },
+  { mode: 'TPACKET_V2 ring', ringFrames: 2048 }, // holds the whole 1000-frame burst, as 8 MiB of SO_RCVBUF does
+])('LinuxFrameIo ($mode) on a veth pair between two namespaces', ({ ringFrames }) => {
+  let ioA: LinuxFrameIo;
+  let ioB: LinuxFrameIo;
+  let a: LinuxFramePort;
+  let b: LinuxFramePort;
+  let seenA: Seen[];
+  let seenB: Seen[];
+
+  beforeAll(() => {
+    ioA = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` });
+    ioB = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` });
+    a = ioA.open(DEV_A, { ringFrames });
+    b = ioB.open(DEV_B, { promiscuous: true, ringFrames });
+    seenA = record(a);
+    seenB = record(b);
+  });
+
+  afterAll(() => {
+    ioA?.close();
+    ioB?.close();
+  });
+
   it('reports the interface as iproute2 does', async () => {
     const infoA = await linkInfo(NS_A, DEV_A);
     const infoB = await linkInfo(NS_B, DEV_B);
@@ -135,6 +143,7 @@ describe('LinuxFrameIo on a veth pair between two namespaces', () => {
     expect(a.mtu).toBe(infoA.mtu);
     expect(macString(b.mac)).toBe(infoB.address);
     expect(b.rcvbuf).toBeGreaterThanOrEqual(8 * 1024 * 1024); // SO_RCVBUFFORCE as root
+    expect(b.ring).toBe(ringFrames > 0);
     expect(addonPath()).toMatch(/build\/Release\/frameio\.node$/);
   });
 
@@ -161,7 +170,7 @@ describe('LinuxFrameIo on a veth pair between two namespaces', () => {
   });
 
   it('never reads outgoing frames: its own, another socket\'s on the same interface, the kernel\'s (PACKET_IGNORE_OUTGOING)', async () => {
-    const other = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` }).open(DEV_A);
+    const other = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` }).open(DEV_A, { ringFrames });
     const tags = new Set([101, 102, 103, 104]);
     a.send(testFrame(b.mac, a.mac, 101));
     a.send(testFrame(b.mac, a.mac, 102));
@@ -194,6 +203,16 @@ describe('LinuxFrameIo on a veth pair between two namespaces', () => {
     expect(rx.rxBatches - rxBefore.rxBatches).toBeLessThan(1000); // batched receive
   });
 
+  it('keeps receiving past the ring size: 3 bursts of 1000 frames (slots are given back)', async () => {
+    const start = seenB.length;
+    for (let burst = 0; burst < 3; burst++) {
+      for (let i = 0; i < 1000; i++) a.send(testFrame(b.mac, a.mac, 20_000 + burst * 1000 + i));
+      await waitFor(() => seenB.length - start >= (burst + 1) * 1000, `burst ${burst}`);
+    }
+    expect(seenB.slice(start).filter(ours).map(tagOf)).toEqual([...Array(3000).keys()].map((i) => 20_000 + i));
+    expect(b.counters().kernelDrops).toBe(0);
+  });
+
   it('counts (does not throw) a frame longer than the MTU', async () => {
     const before = a.counters().txErrors;
     expect(a.send(testFrame(b.mac, a.mac, 7, 1500))).toBe(true); // 1518 bytes > 1500 + 14
@@ -202,7 +221,7 @@ describe('LinuxFrameIo on a veth pair between two namespaces', () => {
   });
 
   it('marks a frame longer than the slot as truncated and keeps its wire length', async () => {
-    const small = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B, { slotSize: 128 });
+    const small = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B, { slotSize: 128, ringFrames });
     const seen = record(small);
     a.send(testFrame(b.mac, a.mac, 8, 300));
     await waitFor(() => seen.filter(ours).length === 1, 'the long frame');
@@ -230,8 +249,8 @@ describe('LinuxFrameIo on a veth pair between two namespaces', () => {
   });
 
   it('reports TP_STATUS_CSUMNOTREADY with csum_start/csum_offset when the sender left tx checksumming on', async () => {
-    await ip('-n', NS_A, 'addr', 'add', '10.99.0.1/24', 'dev', DEV_A);
-    await ip('-n', NS_B, 'addr', 'add', '10.99.0.2/24', 'dev', DEV_B);
+    await ip('-n', NS_A, 'addr', 'replace', '10.99.0.1/24', 'dev', DEV_A);
+    await ip('-n', NS_B, 'addr', 'replace', '10.99.0.2/24', 'dev', DEV_B);
     await inNs(NS_A, 'ethtool', '-K', DEV_A, 'tx', 'on');
     try {
       const before = seenB.length;
@@ -265,7 +284,7 @@ describe('LinuxFrameIo on a veth pair between two namespaces', () => {
   });
 
   it('after close: no more frames, send refused and counted', async () => {
-    const extra = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B);
+    const extra = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B, { ringFrames });
     const seen = record(extra);
     extra.close();
     a.send(testFrame(b.mac, a.mac, 11));

@@ -47,6 +47,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -63,6 +64,7 @@ enum meta_field {
   META_CSUM_OFFSET,     /* checksum field offset from CSUM_START; -1 if none */
   META_VLAN_TCI,        /* stripped 802.1Q tag when FLAG_VLAN */
   META_VLAN_TPID,
+  META_OFFSET,          /* where the frame starts in rxBuffer */
   META_FIELD_COUNT
 };
 
@@ -123,6 +125,12 @@ typedef struct port {
   struct iovec *tx_iov;
   struct virtio_net_hdr tx_vnet; /* all zero: no offload requested */
 
+  /* TPACKET_V2 receive ring, when open with ringFrames: rx points into it */
+  uint8_t *ring;
+  uint32_t ring_frames, frame_size, frames_per_block, block_size;
+  uint32_t cursor; /* next ring frame to read */
+  uint32_t held;   /* frames handed to JavaScript by the last recv, not yet given back */
+
   /* JavaScript side */
   napi_env env;
   napi_ref self;          /* weak; made strong while polling so an active port is not collected */
@@ -159,12 +167,11 @@ static void throw_last(napi_env env, const char *what) {
   napi_throw_error(env, NULL, msg);
 }
 
-static napi_value throw_errno(napi_env env, const char *code, const char *fmt, const char *arg, int err) {
+/* Throws "frame-io: open <what>: <step>: <strerror>"; user text never reaches a format string. */
+static napi_value throw_open_error(napi_env env, const char *what, const char *step, int err) {
   char msg[512];
-  char what[256];
-  snprintf(what, sizeof what, fmt, arg);
-  snprintf(msg, sizeof msg, "frame-io: %s: %s", what, strerror(err));
-  napi_throw_error(env, code, msg);
+  snprintf(msg, sizeof msg, "frame-io: open %s: %s: %s", what, step, strerror(err));
+  napi_throw_error(env, err == ENODEV || err == ENXIO ? "ENODEV" : NULL, msg);
   return NULL;
 }
 
@@ -218,7 +225,25 @@ static void close_port(port_t *p) {
   p->closed = 1;
   stop_polling(p);
   if (p->poll_inited && p->handle_open) uv_close((uv_handle_t *)&p->poll, on_handle_closed);
-  if (p->fd >= 0) close(p->fd);
+  if (p->fd >= 0) {
+    if (p->ring) {
+      /* The mapping holds the socket open past close(): unhook it from the
+       * interface now (protocol 0 receives nothing; promiscuous membership
+       * is dropped with it) so it stops receiving until the ring is unmapped. */
+      struct packet_mreq mr;
+      memset(&mr, 0, sizeof mr);
+      mr.mr_ifindex = p->ifindex;
+      mr.mr_type = PACKET_MR_PROMISC;
+      setsockopt(p->fd, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr);
+      struct sockaddr_ll sll;
+      memset(&sll, 0, sizeof sll);
+      sll.sll_family = AF_PACKET;
+      sll.sll_protocol = 0;
+      sll.sll_ifindex = p->ifindex;
+      bind(p->fd, (struct sockaddr *)&sll, sizeof sll);
+    }
+    close(p->fd);
+  }
   p->fd = -1;
 }
 
@@ -310,20 +335,34 @@ static void *make_buffer(napi_env env, size_t bytes, napi_ref *ref, napi_value *
 
 /* ---- the socket ---- */
 
+typedef struct open_params {
+  const char *name;
+  uint32_t index;
+  int use_index, promisc, qdisc_bypass, vnet, rcvbuf, sndbuf;
+  uint32_t slot_size;   /* 0: from the MTU */
+  uint32_t ring_frames; /* 0: recvmmsg into slots; else a TPACKET_V2 receive ring of this many frames */
+} open_params_t;
+
 typedef struct open_result {
   int fd, ifindex, mtu, vnet;
   unsigned char mac[6];
   char ifname[IF_NAMESIZE];
   const char *step; /* which step failed */
   int err;
+  uint32_t slot_size;
+  /* receive ring (TPACKET_V2), when asked for */
+  uint8_t *ring;
+  size_t ring_bytes;
+  uint32_t ring_frames, frame_size, frames_per_block, block_size;
 } open_result_t;
 
-static int open_socket(const char *name, uint32_t index, int use_index, int promisc, int qdisc_bypass,
-                       int vnet, int rcvbuf, int sndbuf, open_result_t *r) {
+static int open_socket(const open_params_t *o, open_result_t *r) {
+  const char *name = o->name;
+  int vnet = o->vnet;
   memset(r, 0, sizeof *r);
   r->fd = -1;
-  if (use_index) {
-    if (if_indextoname(index, r->ifname) == NULL) {
+  if (o->use_index) {
+    if (if_indextoname(o->index, r->ifname) == NULL) {
       r->step = "if_indextoname";
       r->err = errno;
       return -1;
@@ -351,21 +390,23 @@ static int open_socket(const char *name, uint32_t index, int use_index, int prom
     return -1;
   }
   int one = 1;
-#define FAIL(s)       \
-  do {                \
-    r->step = (s);    \
-    r->err = errno;   \
-    close(fd);        \
-    return -1;        \
+#define FAIL(s)                                  \
+  do {                                           \
+    r->step = (s);                               \
+    r->err = errno;                              \
+    if (r->ring) munmap(r->ring, r->ring_bytes); \
+    r->ring = NULL;                              \
+    close(fd);                                   \
+    return -1;                                   \
   } while (0)
   if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0) FAIL("setsockopt(PACKET_AUXDATA)");
   if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
     FAIL("setsockopt(PACKET_IGNORE_OUTGOING)");
   if (vnet && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) != 0) vnet = 0;
-  if (qdisc_bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0)
+  if (o->qdisc_bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0)
     FAIL("setsockopt(PACKET_QDISC_BYPASS)");
-  set_buffer_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
-  set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf);
+  set_buffer_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, o->rcvbuf);
+  set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, o->sndbuf);
 
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
@@ -377,6 +418,35 @@ static int open_socket(const char *name, uint32_t index, int use_index, int prom
   if (ioctl(fd, SIOCGIFMTU, &ifr) != 0) FAIL("ioctl(SIOCGIFMTU)");
   r->mtu = ifr.ifr_mtu;
 
+  uint32_t slot_size = o->slot_size ? o->slot_size : (uint32_t)r->mtu + ETH_HLEN + 4 + HEADROOM;
+  slot_size = (slot_size + 63u) & ~63u;
+  if (slot_size < 128) slot_size = 128;
+  if (slot_size > 65536 + 128) slot_size = 65536 + 128;
+  r->slot_size = slot_size;
+
+  if (o->ring_frames) {
+    /* Where tpacket_rcv() puts an Ethernet frame (maclen 14) in a TPACKET_V2 frame. */
+    uint32_t macoff = TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + (vnet ? sizeof(struct virtio_net_hdr) : 0) - ETH_HLEN;
+    uint32_t frame_size = TPACKET_ALIGN(macoff + slot_size);
+    uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
+    uint32_t block_size = ((frame_size * 16 + page - 1) / page) * page;
+    uint32_t per_block = block_size / frame_size;
+    uint32_t blocks = (o->ring_frames + per_block - 1) / per_block;
+    int version = TPACKET_V2;
+    if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0) FAIL("setsockopt(PACKET_VERSION)");
+    struct tpacket_req req = {block_size, blocks, frame_size, blocks * per_block};
+    if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0) FAIL("setsockopt(PACKET_RX_RING)");
+    size_t bytes = (size_t)block_size * blocks;
+    void *ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (ring == MAP_FAILED) FAIL("mmap(PACKET_RX_RING)");
+    r->ring = ring;
+    r->ring_bytes = bytes;
+    r->ring_frames = blocks * per_block;
+    r->frame_size = frame_size;
+    r->frames_per_block = per_block;
+    r->block_size = block_size;
+  }
+
   struct sockaddr_ll sll;
   memset(&sll, 0, sizeof sll);
   sll.sll_family = AF_PACKET;
@@ -384,7 +454,7 @@ static int open_socket(const char *name, uint32_t index, int use_index, int prom
   sll.sll_ifindex = r->ifindex;
   if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0) FAIL("bind(AF_PACKET)");
 
-  if (promisc) {
+  if (o->promisc) {
     struct packet_mreq mr;
     memset(&mr, 0, sizeof mr);
     mr.mr_ifindex = r->ifindex;
@@ -398,11 +468,24 @@ static int open_socket(const char *name, uint32_t index, int use_index, int prom
   return 0;
 }
 
+/* Undoes a successful open_socket whose port could not be built. */
+static void discard_open(open_result_t *r) {
+  if (r->ring) munmap(r->ring, r->ring_bytes);
+  r->ring = NULL;
+  if (r->fd >= 0) close(r->fd);
+  r->fd = -1;
+}
+
+/* The ring's ArrayBuffer is collected (or detached by close): unmap it. */
+static void ring_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
 /* Runs open_socket inside the network namespace at `path` (e.g. /run/netns/x)
  * by switching this thread there and back. Returns -2 when the thread could
  * not be switched back (the caller aborts: continuing would be unsafe). */
-static int open_in_netns(const char *path, const char *name, uint32_t index, int use_index, int promisc,
-                         int qdisc_bypass, int vnet, int rcvbuf, int sndbuf, open_result_t *r) {
+static int open_in_netns(const char *path, const open_params_t *o, open_result_t *r) {
   int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) {
     memset(r, 0, sizeof *r);
@@ -427,7 +510,7 @@ static int open_in_netns(const char *path, const char *name, uint32_t index, int
     return -1;
   }
   close(target);
-  int rc = open_socket(name, index, use_index, promisc, qdisc_bypass, vnet, rcvbuf, sndbuf, r);
+  int rc = open_socket(o, r);
   if (setns(home, CLONE_NEWNET) != 0) {
     close(home);
     return -2;
@@ -450,6 +533,12 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], self;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  napi_value new_target = NULL;
+  NAPI_CALL(env, napi_get_new_target(env, info, &new_target));
+  if (new_target == NULL) {
+    napi_throw_type_error(env, NULL, "frame-io: Port must be called with new");
+    return NULL;
+  }
   if (argc < 1) {
     napi_throw_type_error(env, NULL, "frame-io: Port(nameOrIndex, options?) needs an interface");
     return NULL;
@@ -494,35 +583,36 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   }
   if (rcvbuf > INT32_MAX / 2) rcvbuf = INT32_MAX / 2;
   if (sndbuf > INT32_MAX / 2) sndbuf = INT32_MAX / 2;
+  uint32_t ring_frames = 0;
+  get_opt_u32(env, opts, "ringFrames", &ring_frames);
+  if (ring_frames > 1u << 20) ring_frames = 1u << 20;
   char *netns = get_opt_string(env, opts, "netns");
+  open_params_t params = {name, index, use_index, promisc, qdisc_bypass, vnet, (int)rcvbuf, (int)sndbuf, slot_size, ring_frames};
 
   open_result_t r;
   int rc;
   if (netns) {
-    rc = open_in_netns(netns, name, index, use_index, promisc, qdisc_bypass, vnet, (int)rcvbuf, (int)sndbuf, &r);
+    rc = open_in_netns(netns, &params, &r);
     if (rc == -2) napi_fatal_error("frame-io", NAPI_AUTO_LENGTH, "could not return to the original network namespace", NAPI_AUTO_LENGTH);
   } else {
-    rc = open_socket(name, index, use_index, promisc, qdisc_bypass, vnet, (int)rcvbuf, (int)sndbuf, &r);
+    rc = open_socket(&params, &r);
   }
   if (rc != 0) {
-    char label[192];
-    char idx[16];
-    snprintf(idx, sizeof idx, "%u", index);
-    snprintf(label, sizeof label, "open %s%s%s%s: %%s", use_index ? "ifindex " : "", use_index ? idx : name,
-             netns ? " in " : "", netns ? netns : "");
+    char what[320];
+    if (use_index)
+      snprintf(what, sizeof what, "ifindex %u%s%s", index, netns ? " in " : "", netns ? netns : "");
+    else
+      snprintf(what, sizeof what, "%s%s%s", name, netns ? " in " : "", netns ? netns : "");
     free(netns);
-    return throw_errno(env, r.err == ENODEV || r.err == ENXIO ? "ENODEV" : NULL, label, r.step, r.err);
+    return throw_open_error(env, what, r.step ? r.step : "unknown step", r.err);
   }
   free(netns);
 
-  if (slot_size == 0) slot_size = (uint32_t)r.mtu + ETH_HLEN + 4 + HEADROOM;
-  slot_size = (slot_size + 63u) & ~63u;
-  if (slot_size < 128) slot_size = 128;
-  if (slot_size > 65536 + 128) slot_size = 65536 + 128;
+  slot_size = r.slot_size;
 
   port_t *p = calloc(1, sizeof *p);
   if (!p) {
-    close(r.fd);
+    discard_open(&r);
     napi_throw_error(env, NULL, "frame-io: out of memory");
     return NULL;
   }
@@ -545,25 +635,47 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   p->tx_msgs = calloc(tx_slots, sizeof *p->tx_msgs);
   p->tx_iov = calloc((size_t)tx_slots * 2, sizeof *p->tx_iov);
   if (!p->rx_msgs || !p->rx_iov || !p->rx_addr || !p->rx_cmsg || !p->rx_vnet || !p->tx_msgs || !p->tx_iov) {
-    close(r.fd);
+    discard_open(&r);
     free_port_memory(p);
     napi_throw_error(env, NULL, "frame-io: out of memory");
     return NULL;
   }
 
   napi_value rx_ab, meta_ab, tx_ab, txlen_ab, cnt_ab;
-  p->rx = make_buffer(env, (size_t)slots * slot_size, &p->buffers[0], &rx_ab);
+  if (r.ring) {
+    if (napi_create_external_arraybuffer(env, r.ring, r.ring_bytes, ring_finalize, (void *)(uintptr_t)r.ring_bytes,
+                                         &rx_ab) != napi_ok ||
+        napi_create_reference(env, rx_ab, 1, &p->buffers[0]) != napi_ok) {
+      discard_open(&r);
+      release_js(p);
+      free_port_memory(p);
+      throw_last(env, "napi_create_external_arraybuffer");
+      return NULL;
+    }
+    p->rx = p->ring = r.ring;
+    r.ring = NULL; /* the ArrayBuffer owns the mapping now */
+    p->ring_frames = r.ring_frames;
+    p->frame_size = r.frame_size;
+    p->frames_per_block = r.frames_per_block;
+    p->block_size = r.block_size;
+  } else {
+    p->rx = make_buffer(env, (size_t)slots * slot_size, &p->buffers[0], &rx_ab);
+  }
   p->meta = make_buffer(env, (size_t)slots * META_FIELD_COUNT * sizeof(int32_t), &p->buffers[1], &meta_ab);
   p->tx = make_buffer(env, (size_t)tx_slots * slot_size, &p->buffers[2], &tx_ab);
   p->tx_len = make_buffer(env, (size_t)tx_slots * sizeof(int32_t), &p->buffers[3], &txlen_ab);
   p->counters = make_buffer(env, COUNTER_COUNT * sizeof(double), &p->buffers[4], &cnt_ab);
   if (!p->rx || !p->meta || !p->tx || !p->tx_len || !p->counters) {
-    close(r.fd);
+    discard_open(&r);
     release_js(p);
     free_port_memory(p);
     throw_last(env, "napi_create_arraybuffer");
     return NULL;
   }
+
+  /* Copy mode: frame i always sits at i * slotSize. */
+  if (!p->ring)
+    for (uint32_t i = 0; i < slots; i++) p->meta[META_OFFSET * slots + i] = (int32_t)(i * slot_size);
 
   /* Wire the message headers once; only lengths are reset per call. */
   size_t vn = p->vnet ? sizeof(struct virtio_net_hdr) : 0;
@@ -595,7 +707,7 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   }
 
   if (napi_wrap(env, self, p, finalize_port, NULL, &p->self) != napi_ok) {
-    close(r.fd);
+    discard_open(&r);
     release_js(p);
     free_port_memory(p);
     throw_last(env, "napi_wrap");
@@ -612,6 +724,7 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   set_prop_u32(env, self, "slotSize", slot_size);
   napi_get_boolean(env, p->vnet != 0, &v);
   napi_set_named_property(env, self, "vnetHeader", v);
+  set_prop_u32(env, self, "ringFrames", p->ring_frames);
   napi_value mac_ab, mac;
   void *mac_data;
   napi_create_arraybuffer(env, 6, &mac_data, &mac_ab);
@@ -633,12 +746,94 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   return self;
 }
 
-/* port.recv() -> number of frames now in rx slots 0..n-1 (0 when none). */
+static inline struct tpacket2_hdr *ring_frame(const port_t *p, uint32_t idx) {
+  return (struct tpacket2_hdr *)(p->ring + (size_t)(idx / p->frames_per_block) * p->block_size +
+                                 (size_t)(idx % p->frames_per_block) * p->frame_size);
+}
+
+/* Gives the frames of the last batch back to the kernel. */
+static void ring_release(port_t *p) {
+  uint32_t n = p->ring_frames;
+  for (uint32_t k = 0; k < p->held; k++) {
+    struct tpacket2_hdr *h = ring_frame(p, (p->cursor + n - p->held + k) % n);
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  }
+  p->held = 0;
+}
+
+/* Ring mode: no system call; reads up to `slots` frames the kernel has filled. */
+static int ring_recv(port_t *p) {
+  ring_release(p);
+  const uint32_t S = p->slots;
+  const int vn = p->vnet;
+  int n = 0;
+  double bytes = 0;
+  while ((uint32_t)n < S) {
+    struct tpacket2_hdr *h = ring_frame(p, p->cursor);
+    uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(st & TP_STATUS_USER)) break;
+    const struct sockaddr_ll *sll =
+        (const struct sockaddr_ll *)((const uint8_t *)h + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)));
+    int32_t wire = (int32_t)h->tp_len;
+    int32_t stored = (int32_t)h->tp_snaplen;
+    if (stored > (int32_t)p->slot_size) stored = (int32_t)p->slot_size;
+    int32_t flags = 0, tci = 0, tpid = 0, cstart = -1, coff = -1;
+    if (wire > stored) {
+      flags |= FLAG_TRUNCATED;
+      p->counters[C_RX_TRUNCATED] += 1;
+    }
+    if (st & TP_STATUS_CSUMNOTREADY) flags |= FLAG_CSUM_NOT_READY;
+    if (st & TP_STATUS_CSUM_VALID) flags |= FLAG_CSUM_VALID;
+    if (st & TP_STATUS_VLAN_VALID) {
+      flags |= FLAG_VLAN;
+      tci = h->tp_vlan_tci;
+      tpid = (st & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid : ETH_P_8021Q;
+    }
+    if (vn && h->tp_mac >= sizeof(struct virtio_net_hdr)) {
+      struct virtio_net_hdr vh;
+      memcpy(&vh, (const uint8_t *)h + h->tp_mac - sizeof vh, sizeof vh);
+      if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        cstart = vh.csum_start;
+        coff = vh.csum_offset;
+      }
+      if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) flags |= FLAG_GSO;
+    }
+    p->meta[META_LENGTH * S + n] = stored;
+    p->meta[META_WIRE_LENGTH * S + n] = wire;
+    p->meta[META_PKT_TYPE * S + n] = sll->sll_pkttype;
+    p->meta[META_FLAGS * S + n] = flags;
+    p->meta[META_CSUM_START * S + n] = cstart;
+    p->meta[META_CSUM_OFFSET * S + n] = coff;
+    p->meta[META_VLAN_TCI * S + n] = tci;
+    p->meta[META_VLAN_TPID * S + n] = tpid;
+    p->meta[META_OFFSET * S + n] = (int32_t)(((const uint8_t *)h - p->ring) + h->tp_mac);
+    bytes += stored;
+    n++;
+    p->cursor = (p->cursor + 1) % p->ring_frames;
+  }
+  p->held = (uint32_t)n;
+  if (n > 0) {
+    p->counters[C_RX_FRAMES] += n;
+    p->counters[C_RX_BYTES] += bytes;
+    p->counters[C_RX_BATCHES] += 1;
+  }
+  return n;
+}
+
+/* port.recv() -> number of frames in this batch (0 when none). Copy mode: in
+ * rx slots 0..n-1. Ring mode: in place in the ring (see meta offsets), valid
+ * until the next recv() or release(). */
 static napi_value port_recv(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   port_t *p = unwrap(env, info, &argc, NULL);
   if (!p) return NULL;
   int n = 0;
+  if (p->ring) {
+    n = p->closed ? 0 : ring_recv(p);
+    napi_value out;
+    napi_create_int32(env, n, &out);
+    return out;
+  }
   if (!p->closed) {
     for (uint32_t i = 0; i < p->slots; i++) {
       struct msghdr *h = &p->rx_msgs[i].msg_hdr;
@@ -758,6 +953,15 @@ static napi_value port_send(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_uint32(env, sent, &out);
   return out;
+}
+
+/* port.release(): ring mode: gives the last batch's frames back to the kernel. */
+static napi_value port_release(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  port_t *p = unwrap(env, info, &argc, NULL);
+  if (!p) return NULL;
+  if (p->ring && !p->closed) ring_release(p);
+  return NULL;
 }
 
 /* port.stats(): folds PACKET_STATISTICS (reset on read by the kernel) into the counters. */
@@ -884,6 +1088,15 @@ static napi_value port_close(napi_env env, napi_callback_info info) {
     napi_delete_reference(env, p->callback);
     p->callback = NULL;
   }
+  if (p->ring && p->buffers[0]) {
+    /* Detach the ring's ArrayBuffer: views read as empty, the mapping (and
+     * with it the socket) is released by ring_finalize. */
+    napi_value ab;
+    if (napi_get_reference_value(env, p->buffers[0], &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
+    napi_delete_reference(env, p->buffers[0]);
+    p->buffers[0] = NULL;
+    p->rx = p->ring = NULL;
+  }
   return NULL;
 }
 
@@ -901,6 +1114,7 @@ static napi_value make_constants(napi_env env) {
   set_prop_u32(env, meta, "csumOffset", META_CSUM_OFFSET);
   set_prop_u32(env, meta, "vlanTci", META_VLAN_TCI);
   set_prop_u32(env, meta, "vlanTpid", META_VLAN_TPID);
+  set_prop_u32(env, meta, "offset", META_OFFSET);
   set_prop_u32(env, meta, "count", META_FIELD_COUNT);
   set_prop_u32(env, flags, "csumNotReady", FLAG_CSUM_NOT_READY);
   set_prop_u32(env, flags, "csumValid", FLAG_CSUM_VALID);
@@ -931,6 +1145,7 @@ static napi_value make_constants(napi_env env) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"recv", NULL, port_recv, NULL, NULL, NULL, napi_default_method, NULL},
+      {"release", NULL, port_release, NULL, NULL, NULL, napi_default_method, NULL},
       {"send", NULL, port_send, NULL, NULL, NULL, napi_default_method, NULL},
       {"stats", NULL, port_stats, NULL, NULL, NULL, napi_default_method, NULL},
       {"poll", NULL, port_poll, NULL, NULL, NULL, napi_default_method, NULL},
