@@ -191,6 +191,7 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
   for (const x of nodes.values()) {
     if (!speaker(x) || x.asn === undefined || spec.style !== 'lab') continue;
     const out: BgpNeighbor[] = [];
+    const fieldOfSession = new Map<BgpNeighbor, string>();
     if (!x.neighbors) {
       for (const xi of ifcs.get(x.name)!) {
         for (const e of segments[xi.segment]?.endpoints ?? []) {
@@ -223,7 +224,7 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
             if (seenSeg.has(xi.segment)) continue;
             seenSeg.add(xi.segment);
             const nb = sessionFor(x, xi, y, undefined, remoteAs, over);
-            if (nb) out.push(nb);
+            if (nb) { out.push(nb); fieldOfSession.set(nb, s.field); }
             else err(s.field, `'${x.name}' and '${y.name}' have no addresses of one family on their shared link`);
           }
         } else if (s.address !== undefined) {
@@ -239,9 +240,16 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
           const remoteAs = s.remoteAs ?? y?.asn;
           if (remoteAs === undefined) { err(s.field, `give 'remote-as' for ${s.address}`); continue; }
           const nb = sessionFor(x, xi, y, s.address, remoteAs, over);
-          if (nb) out.push(nb);
+          if (nb) { out.push(nb); fieldOfSession.set(nb, s.field); }
         }
       }
+    }
+    // Two entries for one session (same interface and peer address) cannot both run.
+    const keys = new Set<string>();
+    for (const nb of out) {
+      const key = `${nb.interface}|${nb.address}`;
+      if (keys.has(key)) err(fieldOfSession.get(nb) ?? x.field, `a second session with ${nb.address} on ${nb.interface}`);
+      keys.add(key);
     }
     neighbors.set(x.name, out);
   }

@@ -49,7 +49,7 @@ export class YamlReader {
 
   err(field: string, message: string, at?: Y): void {
     const line = at ? this.line(at) : this.loc.line(field);
-    this.errors.push({ file: this.loc.file, line, field, message });
+    this.errors.push({ file: this.loc.file, line, field: field || '(document)', message });
   }
 
   isNull(n: Y): boolean {
