@@ -13,6 +13,12 @@ export interface BgpNeighbor {
   readonly remoteAs: number;
   /** Our local address for this session. */
   readonly localAddress: string;
+  /**
+   * Our IPv6 address on the interface toward the peer: the NEXT_HOP of the
+   * IPv6 routes we send in MP_REACH_NLRI over this (IPv4-transported)
+   * session. The router fills it from its interface when absent.
+   */
+  readonly localAddress6?: string;
   /** Our interface toward the peer. */
   readonly interface: string;
   readonly kind: 'ebgp' | 'ibgp';
