@@ -137,6 +137,19 @@ describe('Mininet custom topology import', () => {
     expect(e[0]).toMatchObject({ file: broken, line: 9, message: expect.stringMatching(/ValueError: no such host/) });
   });
 
+  it('refuses interface names Linux cannot have: colliding ports, over 15 characters, bad node names', async () => {
+    const file = join(fixtures, 'mininet-clash.py');
+    const clash = await errorOf(() => loadMininetCustom(file, 'portclash', [], { standIn: true }));
+    expect(clash).toEqual([expect.objectContaining({ file, message: expect.stringMatching(/'s1-eth1' is used twice on node 's1'/) })]);
+    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes("addHost('h2')")) + 1;
+    expect(clash[0].line).toBe(line);
+    const long = await errorOf(() => loadMininetCustom(file, 'longnames', [], { standIn: true }));
+    expect(long.map((e) => e.message)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/'webserver01-eth0' is 16 characters; Linux allows 15/),
+      expect.stringMatching(/node name 'DB' is not valid/),
+    ]));
+  });
+
   it('names the topologies a file offers when the name is wrong', async () => {
     const e = await errorOf(() => loadMininetCustom(custom, 'star'));
     expect(e[0].message).toMatch(/no topology 'star'; the file defines: dumbbell, ring/);
