@@ -5,15 +5,16 @@
  *
  *   kernel: nobody reads the frames; the receiving interface's rx_packets
  *           counts what the kernel delivered (the generator's ceiling);
- *   addon:  a LinuxFrameIo port in the receiving namespace (its own process)
- *           drains every frame; we count frames seen, kernel drops and the
- *           receiver's CPU time per frame.
+ *   recvmmsg, ring: a LinuxFrameIo port in the receiving namespace (its own
+ *           process) drains every frame, first with recvmmsg, then through a
+ *           TPACKET_V2 ring; we count frames seen, drops and the receiver's
+ *           CPU time per frame.
  *
- * Prints frames/s for both and the ratio addon/kernel, which is the only
- * figure that means anything on a shared machine.
+ * Prints frames/s for each and ratios between them, the only figures that
+ * mean anything on a shared machine.
  *
  *   node dist/bench/frame-io.js [--quick]        (orchestrator)
- *   internal roles: `generate DEV NS SECONDS`, `receive DEV NS SECONDS`
+ *   internal roles: `generate DEV NS SECONDS`, `receive DEV NS SECONDS RINGFRAMES`
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -47,9 +48,9 @@ async function generate(dev: string, ns: string, seconds: number): Promise<void>
   process.stdout.write(JSON.stringify({ sent: c.txFrames, dropped: c.txDropped, errors: c.txErrors }) + '\n');
 }
 
-async function receive(dev: string, ns: string, seconds: number): Promise<void> {
+async function receive(dev: string, ns: string, seconds: number, ringFrames: number): Promise<void> {
   const io = new LinuxFrameIo({ netns: `/run/netns/${ns}` });
-  const port = io.open(dev, { slots: 256 });
+  const port = io.open(dev, { slots: 256, ringFrames });
   let frames = 0;
   port.onFrames((b) => {
     frames += b.count;
@@ -100,48 +101,60 @@ async function orchestrate(quick: boolean): Promise<number> {
     const gen1 = JSON.parse((await execa(node, [self, 'generate', devA, nsA, String(seconds)])).stdout);
     const kernelFrames = (await rxPackets(nsB, devB)) - k0;
 
-    // Phase 2: the addon drains every frame in its own process.
-    const rx = execa(node, [self, 'receive', devB, nsB, String(seconds + 1)]);
-    await new Promise<void>((resolve, reject) => {
-      rx.stdout!.on('data', (d: Buffer) => {
-        if (d.toString().includes('ready')) resolve();
+    // Phases 2 and 3: the addon drains every frame in its own process (recvmmsg, then the ring).
+    const withReader = async (ringFrames: number) => {
+      const rx = execa(node, [self, 'receive', devB, nsB, String(seconds + 1), String(ringFrames)]);
+      await new Promise<void>((resolve, reject) => {
+        rx.stdout!.on('data', (d: Buffer) => {
+          if (d.toString().includes('ready')) resolve();
+        });
+        rx.catch(reject);
       });
-      rx.catch(reject);
-    });
-    const a0 = await rxPackets(nsB, devB);
-    const gen2 = JSON.parse((await execa(node, [self, 'generate', devA, nsA, String(seconds)])).stdout);
-    const delivered = (await rxPackets(nsB, devB)) - a0;
-    const lines = (await rx).stdout.trim().split('\n');
-    const res = JSON.parse(lines[lines.length - 1]);
-
-    const rate = (n: number) => Math.round(n / seconds);
-    const out = {
-      seconds,
-      kernel: { generated: gen1.sent, delivered: kernelFrames, perSecond: rate(kernelFrames) },
-      addon: {
-        generated: gen2.sent,
+      const a0 = await rxPackets(nsB, devB);
+      const gen = JSON.parse((await execa(node, [self, 'generate', devA, nsA, String(seconds)])).stdout);
+      const delivered = (await rxPackets(nsB, devB)) - a0;
+      const lines = (await rx).stdout.trim().split('\n');
+      const res = JSON.parse(lines[lines.length - 1]);
+      return {
+        generated: gen.sent as number,
         deliveredByKernel: delivered,
-        received: res.frames,
-        perSecond: rate(res.frames),
-        kernelDrops: res.kernelDrops,
+        received: res.frames as number,
+        perSecond: Math.round(res.frames / seconds),
+        kernelDrops: res.kernelDrops as number,
         lost: delivered - res.frames,
         framesPerBatch: res.batches ? +(res.frames / res.batches).toFixed(1) : 0,
         receiverCpuNsPerFrame: res.frames ? Math.round((res.cpuUs * 1000) / res.frames) : null,
-      },
-      ratioAddonToKernel: kernelFrames ? +(res.frames / seconds / (kernelFrames / seconds)).toFixed(3) : null,
+      };
+    };
+    const copy = await withReader(0);
+    const ring = await withReader(4096);
+
+    const out = {
+      seconds,
+      kernel: { generated: gen1.sent, delivered: kernelFrames, perSecond: Math.round(kernelFrames / seconds) },
+      recvmmsg: copy,
+      ring,
+      ratioRecvmmsgToKernel: kernelFrames ? +(copy.received / kernelFrames).toFixed(3) : null,
+      ratioRingToKernel: kernelFrames ? +(ring.received / kernelFrames).toFixed(3) : null,
+      cpuPerFrameRingToRecvmmsg:
+        copy.receiverCpuNsPerFrame && ring.receiverCpuNsPerFrame
+          ? +(ring.receiverCpuNsPerFrame / copy.receiverCpuNsPerFrame).toFixed(3)
+          : null,
     };
     process.stdout.write(`frame-io: 64-byte frames one way over a veth, ${seconds} s per phase\n`);
-    process.stdout.write(`  kernel only : ${out.kernel.perSecond.toLocaleString()} frames/s delivered\n`);
+    process.stdout.write(`  kernel only : ${out.kernel.perSecond.toLocaleString()} frames/s delivered (nobody reading)\n`);
+    for (const [name, r] of [['recvmmsg', copy], ['ring    ', ring]] as const) {
+      process.stdout.write(
+        `  ${name}    : ${r.perSecond.toLocaleString()} frames/s received, lost ${r.lost} of ${r.deliveredByKernel.toLocaleString()}, ` +
+          `${r.kernelDrops} socket drops, ${r.framesPerBatch} frames/batch, ${r.receiverCpuNsPerFrame} ns receiver CPU/frame\n`,
+      );
+    }
     process.stdout.write(
-      `  addon       : ${out.addon.perSecond.toLocaleString()} frames/s received, ${out.addon.kernelDrops} dropped by the socket, ` +
-        `${out.addon.framesPerBatch} frames/batch, ${out.addon.receiverCpuNsPerFrame} ns CPU/frame\n`,
+      `  ratios: recvmmsg/kernel ${out.ratioRecvmmsgToKernel}, ring/kernel ${out.ratioRingToKernel}, ` +
+        `receiver CPU per frame ring/recvmmsg ${out.cpuPerFrameRingToRecvmmsg}\n` +
+        '  (on a veth the sender\'s CPU also runs the receive path, so a reader slows the generator:\n' +
+        '   frames/s with a reader measure the pair, CPU per frame measures the reader)\n',
     );
-    process.stdout.write(
-      `  lost between the interface and the port: ${out.addon.lost} of ${delivered.toLocaleString()}; ` +
-        `generator rate with a reader / without: ${gen1.sent ? (gen2.sent / gen1.sent).toFixed(3) : '-'}\n` +
-        '  (on a veth the sender\'s CPU also runs the receive path, so a busy reader slows the generator)\n',
-    );
-    process.stdout.write(`  ratio addon/kernel: ${out.ratioAddonToKernel}\n`);
     process.stdout.write(JSON.stringify(out) + '\n');
     return 0;
   } finally {
@@ -151,5 +164,5 @@ async function orchestrate(quick: boolean): Promise<number> {
 
 const [role, dev, ns, secs] = process.argv.slice(2);
 if (role === 'generate') await generate(dev, ns, Number(secs));
-else if (role === 'receive') await receive(dev, ns, Number(secs));
+else if (role === 'receive') await receive(dev, ns, Number(secs), Number(process.argv[6] ?? 0));
 else process.exitCode = await orchestrate(process.argv.includes('--quick'));

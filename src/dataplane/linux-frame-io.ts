@@ -11,7 +11,12 @@
  * counted (see FramePortCounters), never thrown. `open` throws a clear Error
  * when the interface cannot be opened.
  *
- * Does NOT support: PACKET_MMAP rings, fanout, re-inserting stripped VLAN tags.
+ * Two receive modes (see LinuxOpenOptions.ringFrames): recvmmsg into the
+ * port's slots, or a TPACKET_V2 receive ring read in place. In ring mode the
+ * ring, not SO_RCVBUF, bounds what may wait unread.
+ *
+ * Does NOT support: TPACKET_V3, TX rings, fanout, re-inserting stripped VLAN
+ * tags (the receive path strips 802.1Q tags; FrameFlag.vlan reports them).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -16,12 +16,18 @@
  * recvmmsg(2), sendmmsg(2), setns(2), the virtio_net_hdr layout of
  * <linux/virtio_net.h> (csum_start/csum_offset of a CHECKSUM_PARTIAL frame).
  *
- * Does NOT support: PACKET_MMAP rings (TPACKET_V3), fanout, BPF filters, GSO
- * on send (every frame sent carries an all-zero virtio header), re-inserting a
- * VLAN tag stripped by the receive path (it is reported, not restored).
+ * Receive modes: recvmmsg into the port's own slots (default), or, with
+ * ringFrames, a TPACKET_V2 PACKET_RX_RING read in place without a system call
+ * (a batch's frames are given back to the kernel by the next recv() or by
+ * release()). Sending is always sendmmsg.
+ *
+ * Does NOT support: TPACKET_V3 blocks (their block timeout adds up to a
+ * millisecond of latency), TX rings, fanout, BPF filters, GSO on send (every
+ * frame sent carries an all-zero virtio header), re-inserting a VLAN tag
+ * stripped by the receive path (it is reported, not restored).
  *
  * Layout shared with JavaScript (see src/dataplane/linux-frame-io.ts):
- *   rxBuffer: slots x slotSize bytes, frame i at i * slotSize
+ *   rxBuffer: slots x slotSize bytes (or the mapped ring); frame i at meta offset[i]
  *   meta:     Int32Array, field-major: meta[field * slots + i]
  *   txBuffer: txSlots x slotSize bytes; txLengths: Int32Array(txSlots)
  *   counters: Float64Array(COUNTER_COUNT)
