@@ -77,12 +77,14 @@ export interface FramePortCounters {
   /** Frames the kernel dropped because the socket's receive buffer was full. */
   readonly kernelDrops: number;
   readonly wakeups: number;
+  /** Socket errors reported by the wakeup (e.g. ENETDOWN when the link went down). */
+  readonly pollErrors: number;
 }
 
 export const COUNTER_NAMES: readonly (keyof FramePortCounters)[] = [
   'rxFrames', 'rxBytes', 'rxBatches', 'rxTruncated', 'rxErrors',
   'txFrames', 'txBytes', 'txBatches', 'txErrors', 'txDropped',
-  'kernelPackets', 'kernelDrops', 'wakeups',
+  'kernelPackets', 'kernelDrops', 'wakeups', 'pollErrors',
 ];
 
 export type FrameHandler = (batch: FrameBatch, port: FramePort) => void;
@@ -147,6 +149,6 @@ export function zeroCounters(): FramePortCounters {
   return {
     rxFrames: 0, rxBytes: 0, rxBatches: 0, rxTruncated: 0, rxErrors: 0,
     txFrames: 0, txBytes: 0, txBatches: 0, txErrors: 0, txDropped: 0,
-    kernelPackets: 0, kernelDrops: 0, wakeups: 0,
+    kernelPackets: 0, kernelDrops: 0, wakeups: 0, pollErrors: 0,
   };
 }

@@ -283,6 +283,25 @@ describe.each([
     expect(out).toEqual({ name: DEV_B, ifindex: b.ifindex, mtu: b.mtu, mac: [...b.mac] });
   });
 
+  it('survives its link going down and up: sends while down are counted, receiving resumes', async () => {
+    const errorsBefore = b.counters().pollErrors;
+    await ip('-n', NS_B, 'link', 'set', DEV_B, 'down');
+    try {
+      const before = b.counters().txErrors;
+      expect(b.send(testFrame(a.mac, b.mac, 30))).toBe(true);
+      b.flush();
+      expect(b.counters().txErrors).toBe(before + 1); // ENETDOWN, counted, not thrown
+    } finally {
+      await ip('-n', NS_B, 'link', 'set', DEV_B, 'up');
+    }
+    const start = seenB.length;
+    await waitFor(() => {
+      a.send(testFrame(b.mac, a.mac, 31));
+      return seenB.slice(start).some((s) => ours(s) && tagOf(s) === 31);
+    }, 'a frame after the link came back');
+    expect(b.counters().pollErrors).toBeGreaterThan(errorsBefore); // ENETDOWN was seen and counted
+  });
+
   it('after close: no more frames, send refused and counted', async () => {
     const extra = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B, { ringFrames });
     const seen = record(extra);

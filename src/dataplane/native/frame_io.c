@@ -986,11 +986,26 @@ static napi_value port_stats(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static void on_readable(uv_poll_t *h, int status, int events);
 static void on_readable(uv_poll_t *h, int status, int events) {
   (void)events;
   port_t *p = (port_t *)h->data;
   if (p->closed || !p->callback) return;
-  if (status < 0) p->counters[C_POLL_ERRORS] += 1;
+  if (status < 0) {
+    /* A socket error (ENETDOWN when the link goes down) makes epoll report
+     * POLLERR, and libuv then stops the handle. Read the error (which clears
+     * it), count it, and poll again: the kernel re-attaches the socket when
+     * the link comes back up. */
+    p->counters[C_POLL_ERRORS] += 1;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) p->counters[C_RX_ERRORS] += 1;
+    if (p->polling && uv_poll_start(&p->poll, UV_READABLE, on_readable) != 0) {
+      stop_polling(p);
+      return;
+    }
+  }
   p->counters[C_WAKEUPS] += 1;
   napi_env env = p->env;
   napi_handle_scope scope;
