@@ -23,13 +23,10 @@ export interface KernelRoute {
   readonly proto: 'bgp' | 'static';
 }
 
-function family(prefix: string): '-4' | '-6' {
-  return prefix.includes(':') ? '-6' : '-4';
-}
-
 /** The `ip` batch line that installs or replaces a route. */
 export function routeReplaceLine(r: KernelRoute): string {
-  const base = [family(r.prefix), 'route', 'replace', r.prefix, 'proto', r.proto];
+  // Batch lines take no -4/-6: the family follows from the prefix.
+  const base = ['route', 'replace', r.prefix, 'proto', r.proto];
   if (r.nextHops.length === 1) {
     const nh = r.nextHops[0];
     return [...base, ...(nh.via ? ['via', nh.via] : []), 'dev', nh.dev].join(' ');
@@ -39,7 +36,7 @@ export function routeReplaceLine(r: KernelRoute): string {
 }
 
 export function routeDeleteLine(prefix: string, proto: 'bgp' | 'static'): string {
-  return [family(prefix), 'route', 'del', prefix, 'proto', proto].join(' ');
+  return ['route', 'del', prefix, 'proto', proto].join(' ');
 }
 
 export class KernelRouteWriter {

@@ -1,0 +1,81 @@
+/**
+ * The lab's side of router and anycast-server processes: one JSON config per
+ * node generated from the topology (src/router/config.ts is the contract),
+ * one process per node started in its namespace, and readiness awaited on
+ * its control socket. The lab never reaches into a router: it talks to it
+ * through src/control/client.ts.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ControlClient } from '../src/control/client.js';
+import { controlSocketPath } from '../src/control/protocol.js';
+import type { RouterConfig } from '../src/router/config.js';
+import { labDir } from './journal.js';
+import { namespaceName } from './plan.js';
+import { distEntry, processAlive, spawnInNamespace, waitFor } from './processes.js';
+import type { Topology, TopologyNode } from './topology/types.js';
+
+/** Nodes that run our router process. */
+export function routerNodes(topo: Topology): TopologyNode[] {
+  return topo.nodes.filter((n) => n.kind === 'router' || n.kind === 'anycast-server');
+}
+
+export function controlSocketOf(lab: string, node: string): string {
+  return controlSocketPath(labDir(lab), node);
+}
+
+export function routerConfigFor(lab: string, topo: Topology, node: TopologyNode): RouterConfig {
+  if (node.kind !== 'router' && node.kind !== 'anycast-server') throw new Error(`${node.name} is not a router`);
+  if (node.asn === undefined) throw new Error(`${node.name} has no ASN`);
+  const v6Of = (ifname: string) => node.interfaces.find((i) => i.name === ifname)?.ipv6?.split('/')[0];
+  return {
+    version: 1,
+    lab,
+    node: node.name,
+    kind: node.kind,
+    asn: node.asn,
+    routerId: node.routerId ?? node.interfaces.find((i) => i.ipv4)?.ipv4?.split('/')[0] ?? '0.0.0.0',
+    dataplane: node.kind === 'router' ? node.dataplane ?? topo.defaults.dataplane : 'kernel',
+    controlSocket: controlSocketOf(lab, node.name),
+    interfaces: node.interfaces.map((i) => ({ name: i.name, ipv4: i.ipv4, ipv6: i.ipv6, mtu: i.mtu })),
+    neighbors: (node.neighbors ?? []).map((n) => ({ ...n, localAddress6: n.localAddress6 ?? v6Of(n.interface) })),
+    networks: node.networks ?? [],
+    staticRoutes: node.staticRoutes ?? [],
+    originateConnected: node.kind === 'router' ? node.originateConnected ?? true : false,
+    multipath: node.multipath ?? false,
+    anycast: node.anycast,
+  };
+}
+
+/** Starts every router/server process and waits until each answers on its control socket. */
+export async function startRouters(lab: string, topo: Topology, progress: (done: number, total: number) => void = () => {}): Promise<void> {
+  const nodes = routerNodes(topo);
+  const started = nodes.map((node) => {
+    const cfg = routerConfigFor(lab, topo, node);
+    const file = join(labDir(lab), `${node.name}.json`);
+    writeFileSync(file, JSON.stringify(cfg, null, 1));
+    const p = spawnInNamespace(lab, namespaceName(lab, node.name), node.name, node.kind, [process.execPath, distEntry('src/router/main.js'), file]);
+    return { node, p };
+  });
+  let done = 0;
+  await Promise.all(
+    started.map(async ({ node, p }) => {
+      await waitFor(`${node.name}'s control socket`, async () => {
+        if (!processAlive(p.pid)) throw new Error(`${node.name}'s process exited: see ${p.log}`);
+        try {
+          const c = await ControlClient.connect(controlSocketOf(lab, node.name), 500);
+          c.close();
+          return true;
+        } catch {
+          return false;
+        }
+      }, 20_000);
+      progress(++done, started.length);
+    }),
+  );
+}
+
+/** Connects to a node's control socket (the caller closes it). */
+export async function controlOf(lab: string, node: string): Promise<ControlClient> {
+  return ControlClient.connect(controlSocketOf(lab, node));
+}

@@ -1,0 +1,114 @@
+/**
+ * The router process: `node dist/src/router/main.js CONFIG.json`, started by
+ * the lab inside the router's namespace. The composition root: the only
+ * place where BGP, the routing table, the kernel mirror, interface
+ * monitoring and the control channel are wired together.
+ *
+ * Exits cleanly on SIGTERM/SIGINT or the control `shutdown` request: every
+ * BGP session is closed with Cease 6/2 (administrative shutdown, RFC 8203
+ * text) first.
+ */
+import { readFileSync } from 'node:fs';
+import { formatPrefix } from '../lib/prefix.js';
+import { BgpSpeaker } from '../bgp/speaker.js';
+import { ControlServer } from '../control/server.js';
+import { CONTROL_PROTOCOL_VERSION } from '../control/protocol.js';
+import type { RouterConfig } from './config.js';
+import { KernelRouteWriter } from './kernel-routes.js';
+import { LinkMonitor } from './link-monitor.js';
+import { Router, type RouteSink } from './router.js';
+import type { RouteChange } from './route-table.js';
+import { parsePrefix } from '../lib/prefix.js';
+
+function log(level: string, message: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${level} ${message}\n`);
+}
+
+/** Mirrors installed static and BGP routes into the namespace's kernel table (connected ones are the kernel's own). */
+function kernelSink(writer: KernelRouteWriter): RouteSink {
+  return {
+    apply(c: RouteChange) {
+      if (c.route.source === 'connected') return;
+      const prefix = formatPrefix(c.route.prefix);
+      if (c.action === 'remove') writer.remove(prefix, c.route.source);
+      else writer.replace({ prefix, proto: c.route.source, nextHops: c.route.nextHops.map((h) => ({ via: h.via, dev: h.interface })) });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as RouterConfig;
+  const control = new ControlServer(cfg.node);
+  const kernel = new KernelRouteWriter();
+  kernel.start();
+  const router = new Router(cfg, [kernelSink(kernel)], control);
+
+  let lastUpdateAt = 0;
+  const speaker = new BgpSpeaker(
+    { asn: cfg.asn, routerId: cfg.routerId, neighbors: cfg.neighbors, multipath: cfg.multipath, nextHopReachable: router.nextHopReachable },
+    {
+      onBestPathChanges: (changes) => router.onBestPathChanges(changes),
+      onSessionChange: (peer, from, to, reason) => {
+        control.emit({ type: 'session', peer, from, to, reason });
+        log('info', `session ${peer}: ${from} -> ${to}${reason ? ` (${reason})` : ''}`);
+      },
+      onUpdateActivity: () => {
+        lastUpdateAt = Date.now();
+      },
+      log: (level, message) => log(level, message),
+    },
+  );
+  router.attachSpeaker(speaker);
+  void lastUpdateAt;
+
+  const monitor = new LinkMonitor((s) => {
+    log('info', `interface ${s.name} ${s.up ? 'up' : 'down'}`);
+    router.interfaceChanged(s.name, s.up);
+  });
+  const initial = await monitor.start();
+
+  control.handle('hello', () => ({ node: cfg.node, kind: cfg.kind, asn: cfg.asn, routerId: cfg.routerId, pid: process.pid, version: CONTROL_PROTOCOL_VERSION }));
+  control.handle('show.interfaces', () => router.interfaces());
+  control.handle('show.neighbors', () => speaker.neighbors());
+  control.handle('show.rib', (p) => {
+    if (!p.prefix) return speaker.rib();
+    const pr = parsePrefix(p.prefix);
+    if (!pr.ok) throw new Error(pr.error);
+    return speaker.rib(pr.value);
+  });
+  control.handle('show.fib', () => router.fib());
+  control.handle('show.counters', () => ({ kernelRouteLines: kernel.stats.lines, kernelRouteFailures: kernel.stats.failures }));
+  control.handle('explain', (p) => router.explain(p.address));
+  control.handle('bgp.status', () => speaker.status());
+
+  let stopping = false;
+  const shutdown = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', `shutting down: ${reason}`);
+    try {
+      await speaker.stop(reason);
+    } finally {
+      monitor.stop();
+      await kernel.stop();
+      await control.close();
+      process.exit(0);
+    }
+  };
+  control.handle('shutdown', (p) => {
+    setImmediate(() => void shutdown(p.reason ?? 'shutdown requested'));
+    return { stopping: true };
+  });
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await speaker.start();
+  router.start(initial);
+  await control.listen(cfg.controlSocket);
+  log('info', `router ${cfg.node} AS${cfg.asn} id ${cfg.routerId} ready (${cfg.neighbors.length} neighbours)`);
+}
+
+main().catch((err) => {
+  log('error', err instanceof Error ? err.stack ?? err.message : String(err));
+  process.exit(1);
+});
