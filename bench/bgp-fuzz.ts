@@ -159,6 +159,23 @@ export function fuzz(count: number, seed: number): FuzzResult {
   return { count, exceptions, crashes, elapsedMs: performance.now() - t0, maxMessageMs, kinds };
 }
 
+/** Decode-only cost of well-formed UPDATEs: a full 4096-byte IPv4 message and a captured IPv6 one. */
+export function decodeSpeed(rounds: number): { fullUs: number; prefixesPerFull: number; smallUs: number } {
+  const prefixes = Array.from({ length: 2000 }, (_, i) => ({ family: 4 as const, bytes: Uint8Array.of(10, (i >> 8) & 0xff, i & 0xff, 0), len: 24 }));
+  const full = buildAnnouncements({ attributes: { origin: 0, asPath: [{ type: 2, asns: [65001, 65002, 65003] }], nextHop: Uint8Array.of(10, 0, 0, 1) }, prefixes }, { fourOctetAs: true })[0];
+  const small = hexToBytes(CAPTURED.find((c) => c.name === 'update-8')!.hex);
+  const ctx = { fourOctetAs: true };
+  const n = decodeMessage(full, ctx);
+  const prefixesPerFull = n.kind === 'update' ? n.result.update.nlri.length : 0;
+  const time = (b: Uint8Array) => {
+    const t = performance.now();
+    for (let i = 0; i < rounds; i++) decodeMessage(b, ctx);
+    return ((performance.now() - t) * 1000) / rounds;
+  };
+  time(full); // warm up
+  return { fullUs: time(full), prefixesPerFull, smallUs: time(small) };
+}
+
 function main(argv: string[]): void {
   const arg = (name: string, dflt: string) => {
     const i = argv.indexOf(name);
@@ -172,6 +189,8 @@ function main(argv: string[]): void {
   console.log(`bgp-fuzz: ${res.count} inputs, seed ${seed}, ${res.exceptions} uncaught exceptions`);
   console.log(`  ${(res.elapsedMs / 1000).toFixed(2)} s total, ${perUs.toFixed(2)} µs per input, slowest ${res.maxMessageMs.toFixed(2)} ms`);
   console.log(`  outcomes: ${Object.entries(res.kinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const speed = decodeSpeed(20_000);
+  console.log(`  decode only: full 4096-byte UPDATE (${speed.prefixesPerFull} IPv4 /24) ${speed.fullUs.toFixed(1)} µs = ${(speed.prefixesPerFull / speed.fullUs).toFixed(1)} M prefixes/s; captured IPv6 UPDATE ${speed.smallUs.toFixed(2)} µs`);
   if (res.crashes.length > 0) {
     mkdirSync(outDir, { recursive: true });
     res.crashes.forEach((c, i) => writeFileSync(join(outDir, `crash-${seed}-${i}.hex`), Buffer.from(c).toString('hex') + '\n'));

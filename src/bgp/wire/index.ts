@@ -11,7 +11,7 @@ export { MessageSplitter, type SplitItem } from './stream-splitter.js';
 export { decodeMessage, encodeMessage, type DecodedMessage } from './message.js';
 export { decodeOpen, encodeOpen, BGP_VERSION, CapabilityCode, OptionalParameter, type OpenDecodeResult } from './open.js';
 export { buildOpen, checkOpen, DEFAULT_FAMILIES, type AddressFamily, type LocalSessionConfig, type Negotiated, type OpenCheckResult } from './open-checks.js';
-export { decodeUpdate, encodeUpdate, encodeAttributes, encodeUpdateParts, type UpdateDecodeResult } from './update.js';
+export { decodeUpdate, encodeUpdate, encodeAttributes, encodeUpdateParts, type UpdateDecodeResult, type UpdateDecodeContext } from './update.js';
 export { buildAnnouncements, buildWithdrawals, endOfRib, endOfRibFamily, type AnnounceInput } from './update-builder.js';
 export { decodeNotification, encodeNotification, ceaseNotification, shutdownCommunication, shutdownCommunicationData, SHUTDOWN_COMMUNICATION_MAX } from './notification.js';
 export { decodeRouteRefresh, encodeRouteRefresh, encodeKeepalive, KEEPALIVE } from './route-refresh.js';

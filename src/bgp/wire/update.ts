@@ -14,7 +14,11 @@
  * receiver withdraws those and ignores the rest of the message.
  * An attribute overrun with no IPv4 NLRI and no MP_REACH seen resets the session
  * (robustness rows 11/12; the unparsed tail may have hidden MP attributes).
- * Not supported: iBGP-only checks (missing LOCAL_PREF), ADD-PATH.
+ * Optional session checks (UpdateDecodeContext): on iBGP a missing
+ * LOCAL_PREF is treat-as-withdraw (§3(d)); on eBGP a received LOCAL_PREF is
+ * ignored (RFC 4271 §5.1.5) and, when asked, the leftmost AS must be the
+ * peer's (RFC 4271 §6.3, TaW per RFC 7606 §7.2).
+ * Not supported: ADD-PATH, confederations.
  */
 import type { IpPrefix } from '../../lib/prefix.js';
 import { ByteWriter, u16 } from './bytes.js';
@@ -24,7 +28,7 @@ import { mergeAs4Path, AS_TRANS } from './as-path.js';
 import { ATTRIBUTES_BY_CODE, ENCODE_ORDER, type AttrAccumulator } from './attributes.js';
 import { decodePrefixes, writePrefix } from './nlri.js';
 import {
-  AttrCode, AttrFlag, ErrorCode, HeaderSubcode, MessageType, UpdateSubcode,
+  AsPathSegmentType, AttrCode, AttrFlag, ErrorCode, HeaderSubcode, MessageType, UpdateSubcode,
   type BgpError, type CodecContext, type ErrorAction, type PathAttributes, type UnknownAttribute, type UpdateMessage,
 } from './types.js';
 
@@ -41,6 +45,14 @@ export interface UpdateDecodeResult {
   readonly withdraw: readonly IpPrefix[];
 }
 
+/** The codec context plus optional per-session checks. */
+export interface UpdateDecodeContext extends CodecContext {
+  /** true: iBGP (LOCAL_PREF mandatory); false: eBGP (LOCAL_PREF ignored); absent: neither check. */
+  readonly ibgp?: boolean;
+  /** eBGP: the AS the AS_PATH must start with (the peer's). */
+  readonly enforceFirstAs?: number;
+}
+
 const EMPTY_UPDATE: UpdateMessage = { type: 'update', withdrawn: [], attributes: {}, nlri: [] };
 
 function reset(error: BgpError, errors: BgpError[] = [], update: UpdateMessage = EMPTY_UPDATE): UpdateDecodeResult {
@@ -49,7 +61,7 @@ function reset(error: BgpError, errors: BgpError[] = [], update: UpdateMessage =
 }
 
 /** Decode one whole UPDATE message (header included), as produced by the stream splitter. */
-export function decodeUpdate(msg: Uint8Array, ctx: CodecContext): UpdateDecodeResult {
+export function decodeUpdate(msg: Uint8Array, ctx: UpdateDecodeContext): UpdateDecodeResult {
   const len = msg.length;
   if (len < HEADER_LEN + 4) {
     return reset(bgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, 'session-reset', `UPDATE of ${len} bytes`, msg.slice(16, Math.min(18, len))));
@@ -128,7 +140,8 @@ export function decodeUpdate(msg: Uint8Array, ctx: CodecContext): UpdateDecodeRe
 
   const hasReach = nlri.length > 0 || acc.mpReach !== undefined;
   if (hasReach) {
-    const required = nlri.length > 0 ? [AttrCode.ORIGIN, AttrCode.AS_PATH, AttrCode.NEXT_HOP] : [AttrCode.ORIGIN, AttrCode.AS_PATH];
+    const required: number[] = nlri.length > 0 ? [AttrCode.ORIGIN, AttrCode.AS_PATH, AttrCode.NEXT_HOP] : [AttrCode.ORIGIN, AttrCode.AS_PATH];
+    if (ctx.ibgp === true) required.push(AttrCode.LOCAL_PREF);
     for (const code of required) {
       if (!seen[code]) {
         errors.push(bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.MISSING_WELL_KNOWN, 'treat-as-withdraw', `missing well-known attribute ${code}`, Uint8Array.of(code)));
@@ -139,7 +152,14 @@ export function decodeUpdate(msg: Uint8Array, ctx: CodecContext): UpdateDecodeRe
     return { update: EMPTY_UPDATE, errors, action: 'session-reset', notification: strongestError(errors), withdraw: [] };
   }
 
+  if (ctx.ibgp === false) acc.localPref = undefined;
   const attributes = finishAttributes(acc, ctx);
+  if (ctx.enforceFirstAs !== undefined && hasReach && attributes.asPath !== undefined) {
+    const first = attributes.asPath[0];
+    if (first === undefined || first.type !== AsPathSegmentType.AS_SEQUENCE || first.asns[0] !== ctx.enforceFirstAs) {
+      errors.push(bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.MALFORMED_AS_PATH, 'treat-as-withdraw', `AS_PATH does not start with the peer's AS ${ctx.enforceFirstAs}`));
+    }
+  }
   const update: UpdateMessage = { type: 'update', withdrawn, attributes, nlri };
   const action = strongestAction(errors);
   let withdraw: IpPrefix[] = [];
