@@ -23,9 +23,9 @@ import { YamlReader, type Entry, type Y } from './yaml-reader.js';
 
 export const NODE_KINDS: readonly NodeKind[] = ['host', 'switch', 'router', 'anycast-server', 'external', 'bird', 'frr'];
 
-const TOP_KEYS = ['name', 'description', 'addressing', 'defaults', 'nodes', 'links'];
-const ADDRESSING_KEYS = ['ipv4', 'ipv6'];
-const DEFAULTS_KEYS = ['dataplane', 'hold', 'keepalive', 'mtu'];
+export const TOP_KEYS = ['name', 'description', 'addressing', 'defaults', 'nodes', 'links'];
+export const ADDRESSING_KEYS = ['ipv4', 'ipv6'];
+export const DEFAULTS_KEYS = ['dataplane', 'hold', 'keepalive', 'mtu'];
 const SPEAKER_KEYS = ['asn', 'router-id', 'neighbors', 'static'];
 /** Keys each node kind accepts (besides `kind`). */
 export const KIND_KEYS: Readonly<Record<NodeKind, readonly string[]>> = {
@@ -37,10 +37,10 @@ export const KIND_KEYS: Readonly<Record<NodeKind, readonly string[]>> = {
   bird: [...SPEAKER_KEYS, 'networks', 'multipath'],
   frr: [...SPEAKER_KEYS, 'networks', 'multipath'],
 };
-const NEIGHBOR_KEYS = ['node', 'address', 'remote-as', 'import', 'export', 'max-prefixes', 'hold', 'keepalive'];
-const ANYCAST_KEYS = ['addresses', 'prefixes'];
-const STATIC_KEYS = ['prefix', 'via'];
-const SHAPING_KEYS = ['delay', 'jitter', 'loss', 'rate'];
+export const NEIGHBOR_KEYS = ['node', 'address', 'remote-as', 'import', 'export', 'max-prefixes', 'hold', 'keepalive'];
+export const ANYCAST_KEYS = ['addresses', 'prefixes'];
+export const STATIC_KEYS = ['prefix', 'via'];
+export const SHAPING_KEYS = ['delay', 'jitter', 'loss', 'rate'];
 export const LINK_KEYS = ['endpoints', ...SHAPING_KEYS, 'mtu'];
 const ENDPOINT_ADDRESS_KEYS = ['ipv4', 'ipv6'];
 

@@ -23,10 +23,10 @@ export function onlyPrefixes(prefixes: readonly string[]): PolicySpec {
   return { terms: [{ match: { prefixes: [...prefixes] }, action: 'accept' }], default: 'reject' };
 }
 
-const POLICY_KEYS = ['terms', 'default'] as const;
-const TERM_KEYS = ['match', 'action', 'set'] as const;
-const MATCH_KEYS = ['prefixes', 'as-path-contains', 'communities'] as const;
-const SET_KEYS = ['local-pref', 'med', 'communities', 'prepend'] as const;
+export const POLICY_KEYS = ['terms', 'default'] as const;
+export const TERM_KEYS = ['match', 'action', 'set'] as const;
+export const MATCH_KEYS = ['prefixes', 'as-path-contains', 'communities'] as const;
+export const SET_KEYS = ['local-pref', 'med', 'communities', 'prepend'] as const;
 export const MAX_PREPEND = 16;
 
 /**
