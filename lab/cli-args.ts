@@ -11,7 +11,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that take a value. Anything after `--` or after the passthrough point is positional. */
-const VALUE_FLAGS = new Set(['lab', 'name', 'topo', 'custom', 'timeout']);
+const VALUE_FLAGS = new Set(['lab', 'name', 'topo', 'custom', 'timeout', 'quiet', 'how', 'rate', 'duration', 'format', 'count']);
 
 export function parseArgs(argv: readonly string[], passthroughAfter = Infinity): ParsedArgs {
   const positional: string[] = [];

@@ -22,6 +22,9 @@ import { TopologyValidationError, type Topology } from './topology/types.js';
 import { runPrompt } from './prompt.js';
 import { CommandError } from './runner.js';
 import { parseArgs, type ParsedArgs } from './cli-args.js';
+import { controlOf, routerNodes } from './routers.js';
+import { collectEvents, formatEvent, formatExplain, formatFib, formatInterfaces, formatNeighbors, formatRib, waitConverged } from './router-views.js';
+import type { ControlEvent, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
 
 function flag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);
@@ -53,6 +56,13 @@ export async function topologyFromArgs(args: ParsedArgs): Promise<Topology> {
   const file = args.positional[0];
   if (!file) throw new LabError('usage: lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME');
   return loadTopologyFile(file);
+}
+
+/** The control client of a router node, with a clear error for other kinds. */
+async function routerControl(lab: string, node: string) {
+  const n = findNode(readLabTopology(lab), node);
+  if (n.kind !== 'router' && n.kind !== 'anycast-server') throw new LabError(`${node} is a ${n.kind}, not a router (routers: ${routerNodes(readLabTopology(lab)).map((r) => r.name).join(' ')})`);
+  return controlOf(lab, node);
 }
 
 function defaultLabName(topo: Topology, args: ParsedArgs): string {
@@ -213,6 +223,76 @@ export const COMMANDS: Record<string, Command> = {
     help: 'Describe every node and its addresses.',
     async run(args) {
       out(formatDump(readLabTopology(resolveLab(args))));
+      return 0;
+    },
+  },
+  show: {
+    usage: 'lab show ROUTER interfaces|bgp|neighbors|fib|counters [--json]',
+    help: 'Ask a router: its interfaces, BGP table (best path and why), neighbours, FIB or counters.',
+    async run(args) {
+      const [node, what] = args.positional;
+      const views = ['interfaces', 'bgp', 'neighbors', 'fib', 'counters'];
+      if (!node || !what || !views.includes(what)) throw new LabError(`usage: lab show ROUTER ${views.join('|')}`);
+      const lab = resolveLab(args);
+      const c = await routerControl(lab, node);
+      try {
+        const method = ({ interfaces: 'show.interfaces', bgp: 'show.rib', neighbors: 'show.neighbors', fib: 'show.fib', counters: 'show.counters' } as const)[what as 'bgp'];
+        const data = await c.request(method, {});
+        if (args.flags.has('json')) out(JSON.stringify(data, null, 2));
+        else if (what === 'interfaces') out(formatInterfaces(data as InterfaceInfo[]));
+        else if (what === 'bgp') out(formatRib(data as RibEntryInfo[]));
+        else if (what === 'neighbors') out(formatNeighbors(data as NeighborInfo[]));
+        else if (what === 'fib') out(formatFib(data as FibEntryInfo[]));
+        else out(Object.entries(data as Record<string, number>).map(([k, v]) => `${k.padEnd(28)} ${v}`).join('\n'));
+      } finally {
+        c.close();
+      }
+      return 0;
+    },
+  },
+  explain: {
+    usage: 'lab explain ROUTER ADDRESS [--json]',
+    help: 'Why a router forwards ADDRESS where it does: covering prefixes, the longest, its next hop, the BGP candidates and the step that beat each.',
+    async run(args) {
+      const [node, address] = args.positional;
+      if (!node || !address) throw new LabError('usage: lab explain ROUTER ADDRESS');
+      const lab = resolveLab(args);
+      const c = await routerControl(lab, node);
+      try {
+        const e = await c.request('explain', { address });
+        out(args.flags.has('json') ? JSON.stringify(e, null, 2) : formatExplain(node, e));
+      } finally {
+        c.close();
+      }
+      return 0;
+    },
+  },
+  wait: {
+    usage: 'lab wait --converged [--timeout S] [--quiet MS] [--json]',
+    help: 'Return when every BGP session is Established and no UPDATE has been seen for a quiet period; print the time it took.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const timeoutMs = Number(flag(args, 'timeout') ?? 60) * 1000;
+      const quietMs = Number(flag(args, 'quiet') ?? 1000);
+      const r = await waitConverged(lab, readLabTopology(lab), { timeoutMs, quietMs });
+      if (args.flags.has('json')) out(JSON.stringify(r));
+      else out(r.converged ? `*** converged in ${r.seconds.toFixed(2)} s (${r.established}/${r.sessions} sessions established)` : `*** not converged after ${r.seconds.toFixed(1)} s: ${r.established}/${r.sessions} sessions established`);
+      return r.converged ? 0 : 1;
+    },
+  },
+  events: {
+    usage: 'lab events [--follow] [--json]',
+    help: 'The timeline of session, best-path, FIB and interface changes across the lab.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const show = (e: ControlEvent) => out(args.flags.has('json') ? JSON.stringify(e) : formatEvent(e));
+      for (const e of await collectEvents(lab, topo)) show(e);
+      if (!args.flags.has('follow')) return 0;
+      const clients = await Promise.all(routerNodes(topo).map((n) => controlOf(lab, n.name)));
+      await Promise.all(clients.map((c) => c.subscribe(show)));
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      for (const c of clients) c.close();
       return 0;
     },
   },

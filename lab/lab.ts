@@ -11,6 +11,7 @@ import { distEntry, logContains, processAlive, spawnInNamespace, waitFor } from 
 import { LAB_NAME_PATTERN, namespaceName, planLab, type ShapedLink } from './plan.js';
 import { executePlan, mapLimit, type Progress } from './runner.js';
 import { teardownLab } from './teardown.js';
+import { routerNodes, startRouters } from './routers.js';
 import type { Topology, TopologyNode } from './topology/types.js';
 import type { PingResult } from './format.js';
 
@@ -49,6 +50,7 @@ export async function labUp(lab: string, topo: Topology, opts: UpOptions = {}): 
   try {
     await executePlan(plan, opts.progress);
     if (plan.linkNamespace) await startShaper(lab, plan.linkNamespace, plan.shapedLinks);
+    if (routerNodes(topo).length) await startRouters(lab, topo, (done, total) => opts.progress?.('routers', done, total));
   } catch (err) {
     await teardownLab(lab).catch(() => undefined);
     throw err;
