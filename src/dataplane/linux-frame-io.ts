@@ -177,19 +177,22 @@ class LinuxFramePort implements FramePort {
     this.maxBatches = maxBatches;
     const slots = native.slots;
     const meta = new Int32Array(native.meta);
-    const field = (i: number) => meta.subarray(i * slots, (i + 1) * slots);
+    const field = (name: (typeof META_FIELDS)[number]) => {
+      const i = META_FIELDS.indexOf(name);
+      return meta.subarray(i * slots, (i + 1) * slots);
+    };
     this.ring = native.ringFrames > 0;
     this.batch = {
       count: 0,
       buffer: new Uint8Array(native.rxBuffer),
-      offsets: field(8),
-      lengths: field(0),
-      wireLengths: field(1),
-      pktType: field(2),
-      flags: field(3),
-      csumStart: field(4),
-      csumOffset: field(5),
-      vlanTci: field(6),
+      offsets: field('offset'),
+      lengths: field('length'),
+      wireLengths: field('wireLength'),
+      pktType: field('pktType'),
+      flags: field('flags'),
+      csumStart: field('csumStart'),
+      csumOffset: field('csumOffset'),
+      vlanTci: field('vlanTci'),
     };
     this.tx = new Uint8Array(native.txBuffer);
     this.txLengths = new Int32Array(native.txLengths);
@@ -208,7 +211,11 @@ class LinuxFramePort implements FramePort {
     this.native.ref(on);
   }
 
-  /** Receives one batch now without waiting for a wakeup; returns the batch (count 0 when none). */
+  /**
+   * Receives one batch now without waiting for a wakeup (for busy-polling
+   * generators and tests); returns the batch (count 0 when none). In ring
+   * mode its frames go back to the kernel on the next receive().
+   */
   receive(): FrameBatch {
     this.batch.count = this.closed ? 0 : this.native.recv();
     return this.batch;
