@@ -5,14 +5,18 @@
  *
  * Layout (all typed arrays, no objects on the lookup path):
  * - `root`: Int32Array(65536), one entry per /16.
- * - `nodes`: 16 Int32 per node = 8 pairs (bitmap word, leaf base). The 256
- *   slots of a node are run-length compressed: bit j of bitmap word w is set
- *   when slot 32w+j starts a new run of equal values; the run values live in
- *   `leaves`. Slot s is read as
- *   `leaves[base_w + popcount(bitmap_w & (0xffffffff >>> (31 - j))) - 1]`
- *   (Poptrie's bitmap-and-popcount idea with a 256-bit node), so a node is one
- *   64-byte cache line plus its leaves.
- * - Entry encoding: >= 0 next hop, -1 no route, <= -2 child node (-2 - id).
+ * - `mem`: one Int32Array holding every node contiguously: 8 pairs (bitmap
+ *   word, leaf base), the node id, then the node's leaves. The 256 slots of a
+ *   node are run-length compressed: bit j of bitmap word w is set when slot
+ *   32w+j starts a new run of equal values; base w is the index in `mem` of
+ *   the last leaf before word w. Slot s = 32w + j is read as
+ *   `mem[base_w + popcount(bitmap_w & ((2 << j) - 1))]` (Poptrie's
+ *   bitmap-and-popcount idea with a 256-bit node and its leaves inline, so a
+ *   lookup step usually touches one or two adjacent cache lines).
+ * - Entry encoding in `root` and `mem`: >= 0 next hop, -1 no route,
+ *   <= -2 child node at offset (-2 - v). While a node is being rewritten
+ *   (decompressed into a 256-entry scratch array) its children appear as
+ *   -2 - node id instead, because rewriting a node may move it.
  *
  * Updates are incremental. The exact prefixes live in a PrefixTable; each node
  * also keeps a 256-bit "explicit" bitmap (slot covered by a prefix stored at
@@ -38,6 +42,11 @@ export function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
+/** Node header: 8 (bitmap, leaf base) pairs, then the node id; leaves follow. */
+const ID = 16;
+const HDR = 17;
+const UNTOUCHED = -3;
+
 /** Shared engine; the hot-path lookups live in the IPv4/IPv6 facades. */
 export class LpmTrie {
   readonly words: number;
@@ -45,26 +54,34 @@ export class LpmTrie {
   readonly table: PrefixTable;
 
   root = new Int32Array(65536).fill(NO_ROUTE);
-  nodes: Int32Array;
-  leaves: Int32Array;
+  mem: Int32Array;
+  private memTop = 0;
+  private readonly freeSegs: number[][] = [];
 
+  // per node id
   private nodeCap: number;
   private nodeTop = 0;
   private freeNodes: number[] = [];
+  private nOff: Int32Array;
+  private nRuns: Int32Array;
   private nDef: Int32Array;
   private nCount: Int32Array;
-  private nLeafStart: Int32Array;
-  private nLeafLen: Int32Array;
+  private nParent: Int32Array;
+  private nPSlot: Int32Array;
   private nExpl: Int32Array;
-
-  private leafTop = 0;
-  private freeLeaves: number[][] = [];
+  /** 1 when the node was made since the last flush: all its prefixes are queued */
+  private nFresh: Uint8Array;
+  /** prefixes of length <= 16 now, and when the last flush ended */
+  private rootPrefixes = 0;
+  private rootPrefixesAtFlush = 0;
 
   /** pending ranges: W key words + length per op */
   private queue: Uint32Array;
   pending = 0;
 
   private readonly scratch: Int32Array[] = [];
+  private readonly painted: Int32Array[] = [];
+  private readonly rootPainted = new Int32Array(65536);
   private readonly kb: Uint32Array;
   private readonly kt: Uint32Array;
 
@@ -73,16 +90,21 @@ export class LpmTrie {
     this.maxLen = words * 32;
     this.table = new PrefixTable(words);
     this.nodeCap = 64;
-    this.nodes = new Int32Array(this.nodeCap * 16);
+    this.nOff = new Int32Array(this.nodeCap);
+    this.nRuns = new Int32Array(this.nodeCap);
     this.nDef = new Int32Array(this.nodeCap);
     this.nCount = new Int32Array(this.nodeCap);
-    this.nLeafStart = new Int32Array(this.nodeCap);
-    this.nLeafLen = new Int32Array(this.nodeCap);
+    this.nParent = new Int32Array(this.nodeCap);
+    this.nPSlot = new Int32Array(this.nodeCap);
     this.nExpl = new Int32Array(this.nodeCap * 8);
-    this.leaves = new Int32Array(1024);
-    for (let i = 0; i <= 256; i++) this.freeLeaves.push([]);
+    this.nFresh = new Uint8Array(this.nodeCap);
+    this.mem = new Int32Array(4096);
+    for (let i = 0; i <= 256; i++) this.freeSegs.push([]);
     const levels = (this.maxLen - 16) / 8 + 1;
-    for (let i = 0; i <= levels; i++) this.scratch.push(new Int32Array(256));
+    for (let i = 0; i <= levels; i++) {
+      this.scratch.push(new Int32Array(256));
+      this.painted.push(new Int32Array(256));
+    }
     this.queue = new Uint32Array(64 * (words + 1));
     this.kb = new Uint32Array(words);
     this.kt = new Uint32Array(words);
@@ -93,9 +115,9 @@ export class LpmTrie {
   }
 
   byteLength(): { structure: number; table: number; total: number } {
-    const structure = this.root.byteLength + this.nodes.byteLength + this.leaves.byteLength +
-      this.nDef.byteLength + this.nCount.byteLength + this.nLeafStart.byteLength +
-      this.nLeafLen.byteLength + this.nExpl.byteLength + this.queue.byteLength;
+    const structure = this.root.byteLength + this.mem.byteLength + this.nOff.byteLength +
+      this.nRuns.byteLength + this.nDef.byteLength + this.nCount.byteLength + this.nParent.byteLength +
+      this.nPSlot.byteLength + this.nExpl.byteLength + this.queue.byteLength;
     const table = this.table.byteLength();
     return { structure, table, total: structure + table };
   }
@@ -136,42 +158,61 @@ export class LpmTrie {
       b.set(a);
       return b;
     };
-    this.nodes = g(this.nodes, 16);
+    this.nOff = g(this.nOff, 1);
+    this.nRuns = g(this.nRuns, 1);
     this.nDef = g(this.nDef, 1);
     this.nCount = g(this.nCount, 1);
-    this.nLeafStart = g(this.nLeafStart, 1);
-    this.nLeafLen = g(this.nLeafLen, 1);
+    this.nParent = g(this.nParent, 1);
+    this.nPSlot = g(this.nPSlot, 1);
     this.nExpl = g(this.nExpl, 8);
+    const f = new Uint8Array(cap);
+    f.set(this.nFresh);
+    this.nFresh = f;
     this.nodeCap = cap;
   }
 
-  private allocLeaves(size: number): number {
-    const f = this.freeLeaves[size].pop();
+  /** A segment for a node with `runs` leaves (free lists per exact size). */
+  private allocSeg(runs: number): number {
+    const f = this.freeSegs[runs].pop();
     if (f !== undefined) return f;
-    if (this.leafTop + size > this.leaves.length) {
-      const b = new Int32Array(Math.max(this.leafTop + size, Math.ceil(this.leaves.length * 1.5)));
-      b.set(this.leaves.subarray(0, this.leafTop));
-      this.leaves = b;
+    const size = HDR + runs;
+    if (this.memTop + size > this.mem.length) {
+      const b = new Int32Array(Math.max(this.memTop + size, Math.ceil(this.mem.length * 1.5)));
+      b.set(this.mem.subarray(0, this.memTop));
+      this.mem = b;
     }
-    const at = this.leafTop;
-    this.leafTop += size;
+    const at = this.memTop;
+    this.memTop += size;
     return at;
   }
 
-  /** Read one slot of a node (compressed form). */
-  slotValue(n: number, s: number): number {
-    const w = (n << 4) + ((s >>> 5) << 1);
-    return this.leaves[this.nodes[w + 1] + popcount32(this.nodes[w] & (0xffffffff >>> (31 - (s & 31)))) - 1];
+  /** Raw slot value (offset form) of the node at offset o. */
+  private rawSlot(o: number, s: number): number {
+    return this.mem[this.leafIndex(o, s)];
+  }
+
+  /** Index in mem of the leaf holding slot s of the node at offset o. */
+  private leafIndex(o: number, s: number): number {
+    const mem = this.mem;
+    const p = o + ((s >>> 5) << 1);
+    return mem[p + 1] + popcount32(mem[p] & ((2 << (s & 31)) - 1));
+  }
+
+  /** Child node id of slot s of node n, or -1 when the slot is a leaf. */
+  private childOf(n: number, s: number): number {
+    const v = this.rawSlot(this.nOff[n], s);
+    return v <= -2 ? this.mem[-2 - v + ID] : -1;
   }
 
   private decompress(n: number, sc: Int32Array): void {
-    const nodes = this.nodes;
-    const leaves = this.leaves;
-    let k = this.nLeafStart[n];
+    const mem = this.mem;
+    const o = this.nOff[n];
+    let k = o + HDR;
     let prevPos = 0;
-    let prevVal = leaves[k];
+    let prevVal = mem[k];
+    if (prevVal <= -2) prevVal = -2 - mem[-2 - prevVal + ID];
     for (let w = 0; w < 8; w++) {
-      let bm = nodes[(n << 4) + (w << 1)];
+      let bm = mem[o + (w << 1)];
       while (bm !== 0) {
         const low = bm & -bm;
         const pos = (w << 5) + (31 - Math.clz32(low));
@@ -179,7 +220,8 @@ export class LpmTrie {
         if (pos === 0) continue;
         sc.fill(prevVal, prevPos, pos);
         prevPos = pos;
-        prevVal = leaves[++k];
+        prevVal = mem[++k];
+        if (prevVal <= -2) prevVal = -2 - mem[-2 - prevVal + ID];
       }
     }
     sc.fill(prevVal, prevPos, 256);
@@ -188,67 +230,82 @@ export class LpmTrie {
   private compress(n: number, sc: Int32Array): void {
     let runs = 1;
     for (let s = 1; s < 256; s++) if (sc[s] !== sc[s - 1]) runs++;
-    let start = this.nLeafStart[n];
-    const oldLen = this.nLeafLen[n];
-    if (runs !== oldLen) {
-      if (oldLen > 0) this.freeLeaves[oldLen].push(start);
-      start = this.allocLeaves(runs);
-      this.nLeafStart[n] = start;
-      this.nLeafLen[n] = runs;
+    let o = this.nOff[n];
+    if (runs !== this.nRuns[n]) {
+      this.freeSegs[this.nRuns[n]].push(o);
+      o = this.allocSeg(runs);
+      this.nOff[n] = o;
+      this.nRuns[n] = runs;
+      this.relink(n);
     }
-    const leaves = this.leaves;
-    const nodes = this.nodes;
-    let k = start;
-    leaves[k] = sc[0];
+    const mem = this.mem;
+    const nOff = this.nOff;
+    let k = o + HDR;
+    let v = sc[0];
+    mem[k] = v <= -2 ? -2 - nOff[-2 - v] : v;
     let bm = 1;
-    let base = start;
+    // base of word w = index of the last leaf written before word w
+    mem[o + 1] = k - 1;
     for (let s = 1; s < 256; s++) {
       if ((s & 31) === 0) {
-        nodes[(n << 4) + ((s >>> 5) << 1) - 2] = bm;
-        nodes[(n << 4) + ((s >>> 5) << 1) - 1] = base;
+        const w = s >>> 5;
+        mem[o + (w << 1) - 2] = bm;
+        mem[o + (w << 1) + 1] = k;
         bm = 0;
-        base = k + 1;
       }
-      if (sc[s] !== sc[s - 1]) {
+      v = sc[s];
+      if (v !== sc[s - 1]) {
         bm |= 1 << (s & 31);
-        leaves[++k] = sc[s];
+        mem[++k] = v <= -2 ? -2 - nOff[-2 - v] : v;
       }
     }
-    nodes[(n << 4) + 14] = bm;
-    nodes[(n << 4) + 15] = base;
+    mem[o + 14] = bm;
+    mem[o + ID] = n;
   }
 
-  /** Make a child node whose 256 slots all hold `value`. */
-  private newNode(value: number): number {
+  /** Point n's parent at n's current offset (after n moved). */
+  private relink(n: number): void {
+    const p = this.nParent[n];
+    const ptr = -2 - this.nOff[n];
+    if (p < 0) this.root[this.nPSlot[n]] = ptr;
+    else this.mem[this.leafIndex(this.nOff[p], this.nPSlot[n])] = ptr;
+  }
+
+  /** Make a child node of `parent` (-1: root) at slot `pslot`, all 256 slots `value`. */
+  private newNode(value: number, parent: number, pslot: number): number {
     const n = this.allocNode();
     this.nDef[n] = value;
     this.nCount[n] = 0;
-    this.nLeafLen[n] = 1;
-    const at = this.allocLeaves(1);
-    this.nLeafStart[n] = at;
-    this.leaves[at] = value;
-    const o = n << 4;
+    this.nParent[n] = parent;
+    this.nPSlot[n] = pslot;
+    this.nRuns[n] = 1;
+    const o = this.allocSeg(1);
+    this.nOff[n] = o;
+    const mem = this.mem;
     for (let w = 0; w < 8; w++) {
-      this.nodes[o + 2 * w] = w === 0 ? 1 : 0;
-      this.nodes[o + 2 * w + 1] = w === 0 ? at : at + 1;
-      this.nExpl[n * 8 + w] = 0;
+      mem[o + 2 * w] = w === 0 ? 1 : 0;
+      mem[o + 2 * w + 1] = w === 0 ? o + HDR - 1 : o + HDR;
     }
+    mem[o + ID] = n;
+    mem[o + HDR] = value;
+    for (let w = 0; w < 8; w++) this.nExpl[n * 8 + w] = 0;
+    this.nFresh[n] = 1;
     return n;
   }
 
   private freeSubtree(n: number): void {
-    const start = this.nLeafStart[n];
-    const len = this.nLeafLen[n];
-    for (let i = start; i < start + len; i++) {
-      const v = this.leaves[i];
-      if (v <= -2) this.freeSubtree(-2 - v);
+    const o = this.nOff[n];
+    const runs = this.nRuns[n];
+    for (let i = o + HDR; i < o + HDR + runs; i++) {
+      const v = this.mem[i];
+      if (v <= -2) this.freeSubtree(this.mem[-2 - v + ID]);
     }
-    this.freeLeaves[len].push(start);
-    this.nLeafLen[n] = 0;
+    this.freeSegs[runs].push(o);
+    this.nRuns[n] = 0;
     this.freeNodes.push(n);
   }
 
-  /** Set one slot of node n (level lvl) to v, immediately. */
+  /** Set one slot of node n (level lvl) to v (scratch form), immediately. */
   private setSlot(n: number, lvl: number, s: number, v: number): void {
     const sc = this.scratch[lvl];
     this.decompress(n, sc);
@@ -271,25 +328,25 @@ export class LpmTrie {
     this.maskInto(key, len, kb);
     const old = this.table.set(kb, len, value);
     if (old === value) return;
+    if (old < 0 && len <= 16) this.rootPrefixes++;
     if (old < 0 && len > 16) {
       // A new prefix below the first level: count it along its path, making nodes.
-      let v = this.root[kb[0] >>> 16];
+      const rs = kb[0] >>> 16;
+      const v = this.root[rs];
       let n: number;
-      if (v <= -2) n = -2 - v;
+      if (v <= -2) n = this.mem[-2 - v + ID];
       else {
-        n = this.newNode(v);
-        this.root[kb[0] >>> 16] = -2 - n;
+        n = this.newNode(v, -1, rs);
+        this.root[rs] = -2 - this.nOff[n];
       }
       this.nCount[n]++;
       let depth = 16;
       let lvl = 1;
       while (len > depth + 8) {
         const s = LpmTrie.slotAt(kb, depth);
-        v = this.slotValue(n, s);
-        let c: number;
-        if (v <= -2) c = -2 - v;
-        else {
-          c = this.newNode(v);
+        let c = this.childOf(n, s);
+        if (c < 0) {
+          c = this.newNode(this.rawSlot(this.nOff[n], s), n, s);
           this.setSlot(n, lvl, s, -2 - c);
         }
         this.nCount[c]++;
@@ -306,9 +363,10 @@ export class LpmTrie {
     const kb = this.kb;
     this.maskInto(key, len, kb);
     if (this.table.delete(kb, len) < 0) return false;
+    if (len <= 16) this.rootPrefixes--;
     if (len > 16) {
       const rs = kb[0] >>> 16;
-      let n = -2 - this.root[rs];
+      let n = this.mem[-2 - this.root[rs] + ID];
       if (--this.nCount[n] === 0) {
         this.root[rs] = this.nDef[n];
         this.freeSubtree(n);
@@ -318,7 +376,7 @@ export class LpmTrie {
       let lvl = 1;
       while (len > depth + 8) {
         const s = LpmTrie.slotAt(kb, depth);
-        const c = -2 - this.slotValue(n, s);
+        const c = this.childOf(n, s);
         if (--this.nCount[c] === 0) {
           this.setSlot(n, lvl, s, this.nDef[c]);
           this.freeSubtree(c);
@@ -354,10 +412,9 @@ export class LpmTrie {
     let depth = 16;
     for (;;) {
       if (v > -2) return -2;
-      const n = -2 - v;
-      if (len <= depth + 8) return n;
+      if (len <= depth + 8) return this.mem[-2 - v + ID];
       const s = (q[o + (depth >>> 5)] >>> (24 - (depth & 31))) & 255;
-      v = this.slotValue(n, s);
+      v = this.rawSlot(-2 - v, s);
       depth += 8;
     }
   }
@@ -387,7 +444,7 @@ export class LpmTrie {
           this.applyOp(q, 0, len, -1, 0, this.root);
         }
       }
-      this.pending = 0;
+      this.endFlush(1);
       return;
     }
     // Group ops by owner node (counting sort) so each node is rewritten once.
@@ -404,23 +461,97 @@ export class LpmTrie {
     const order = new Int32Array(count);
     for (let i = count - 1; i >= 0; i--) order[--buckets[owners[i] + 2]] = i;
     let i = 0;
+    const rootFresh = this.rootPrefixesAtFlush === 0;
     while (i < count) {
       const owner = owners[order[i]];
       let j = i;
       while (j < count && owners[order[j]] === owner) j++;
       if (owner === -1) {
-        for (let k = i; k < j; k++) this.applyOp(q, order[k] * per, q[order[k] * per + W], -1, 0, this.root);
+        if (rootFresh) this.paintGroup(q, order, i, j, -1, 0, 0, this.root);
+        else for (let k = i; k < j; k++) this.applyOp(q, order[k] * per, q[order[k] * per + W], -1, 0, this.root);
       } else if (owner >= 0) {
-        const len0 = q[order[i] * per + W];
-        const lvl = (this.depthOf(len0) - 8) >>> 3;
+        const depth = this.depthOf(q[order[i] * per + W]);
+        const lvl = (depth - 8) >>> 3;
         const sc = this.scratch[lvl];
         this.decompress(owner, sc);
-        for (let k = i; k < j; k++) this.applyOp(q, order[k] * per, q[order[k] * per + W], owner, lvl, sc);
+        if (this.nFresh[owner]) this.paintGroup(q, order, i, j, owner, depth, lvl, sc);
+        else for (let k = i; k < j; k++) this.applyOp(q, order[k] * per, q[order[k] * per + W], owner, lvl, sc);
         this.compress(owner, sc);
       }
       i = j;
     }
+    this.endFlush(count);
+  }
+
+  private endFlush(count: number): void {
     this.pending = 0;
+    this.rootPrefixesAtFlush = this.rootPrefixes;
+    this.nFresh.fill(0, 0, this.nodeTop);
+    if (count >= 65536) this.trim();
+  }
+
+  /** After a bulk load: give back growth slack and the queue. */
+  private trim(): void {
+    this.queue = new Uint32Array(64 * (this.words + 1));
+    if (this.mem.length > this.memTop * 1.05 + 4096) this.mem = this.mem.slice(0, Math.ceil(this.memTop * 1.02) + 1024);
+    const cap = Math.max(64, Math.ceil(this.nodeTop * 1.02) + 16);
+    if (this.nodeCap > cap) {
+      const cut = (a: Int32Array, per: number): Int32Array => a.slice(0, cap * per);
+      this.nOff = cut(this.nOff, 1);
+      this.nRuns = cut(this.nRuns, 1);
+      this.nDef = cut(this.nDef, 1);
+      this.nCount = cut(this.nCount, 1);
+      this.nParent = cut(this.nParent, 1);
+      this.nPSlot = cut(this.nPSlot, 1);
+      this.nExpl = cut(this.nExpl, 8);
+      this.nFresh = this.nFresh.slice(0, cap);
+      this.nodeCap = cap;
+    }
+  }
+
+  /**
+   * Re-derive a node made since the last flush (or a root that held no
+   * prefixes then): every prefix it owns is among the queued ops, so painting
+   * their ranges from the shortest length to the longest gives the result
+   * without probing the table for the lengths in between.
+   */
+  private paintGroup(q: Uint32Array, order: Int32Array, i: number, j: number, n: number, depth: number, lvl: number, sc: Int32Array): void {
+    const W = this.words;
+    const per = W + 1;
+    const kb = this.kb;
+    const minLen = n < 0 ? 0 : depth + 1;
+    const slotLen = n < 0 ? 16 : depth + 8;
+    const slots = n < 0 ? 65536 : 256;
+    // Values painted over child slots are collected first and pushed down once.
+    const pv = n < 0 ? this.rootPainted : this.painted[lvl];
+    let anyChild = false;
+    for (let L = minLen; L <= slotLen; L++) {
+      for (let k = i; k < j; k++) {
+        const o = order[k] * per;
+        if (q[o + W] !== L) continue;
+        for (let x = 0; x < W; x++) kb[x] = q[o + x];
+        const val = this.table.get(kb, L);
+        if (val < 0) continue; // removed again since it was queued
+        const first = n < 0 ? kb[0] >>> 16 : LpmTrie.slotAt(kb, depth);
+        const last = first + (1 << (slotLen - L));
+        for (let s = first; s < last; s++) {
+          if (sc[s] > -2) sc[s] = val;
+          else {
+            if (!anyChild) { pv.fill(UNTOUCHED, 0, slots); anyChild = true; }
+            pv[s] = val;
+          }
+        }
+        if (n >= 0) for (let s = first; s < last; s++) this.nExpl[n * 8 + (s >>> 5)] |= 1 << (s & 31);
+      }
+    }
+    if (!anyChild) return;
+    for (let s = 0; s < slots; s++) {
+      const val = pv[s];
+      if (val === UNTOUCHED) continue;
+      const cur = sc[s];
+      const c = n < 0 ? this.mem[-2 - cur + ID] : -2 - cur;
+      if (this.nDef[c] !== val) this.pushDown(c, lvl + 1, val);
+    }
   }
 
   /**
@@ -460,7 +591,8 @@ export class LpmTrie {
       }
       const cur = sc[s];
       if (cur <= -2) {
-        const c = -2 - cur;
+        // the root holds offsets, an open node's scratch holds ids
+        const c = n < 0 ? this.mem[-2 - cur + ID] : -2 - cur;
         if (this.nDef[c] !== val) this.pushDown(c, lvl + 1, val);
       } else {
         sc[s] = val;

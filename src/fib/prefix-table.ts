@@ -45,9 +45,13 @@ export class PrefixTable {
   }
 
   private home(key: ArrayLike<number>, len: number): number {
+    return this.homeAt(key, 0, len);
+  }
+
+  private homeAt(key: ArrayLike<number>, o: number, len: number): number {
     let h = Math.imul(len + 1, 0x9e3779b1);
     for (let i = 0; i < this.words; i++) {
-      h = Math.imul(h ^ key[i], 0x85ebca6b);
+      h = Math.imul(h ^ key[o + i], 0x85ebca6b);
       h ^= h >>> 15;
     }
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
@@ -117,7 +121,7 @@ export class PrefixTable {
       j = j + 1 === cap ? 0 : j + 1;
       const t = this.lens[j];
       if (t === 0) break;
-      const h = this.home(keys.subarray(j * W, j * W + W), t - 1);
+      const h = this.homeAt(keys, j * W, t - 1);
       // Move j into i when its home is not cyclically within (i, j].
       const distJ = (j - h + cap) % cap;
       const distI = (i - h + cap) % cap;
@@ -143,10 +147,14 @@ export class PrefixTable {
     this.keys = new Uint32Array(this.cap * W);
     this.lens = new Uint8Array(this.cap);
     this.vals = new Int32Array(this.cap);
-    this.count = 0;
     for (let i = 0; i < oldCap; i++) {
       const t = oldLens[i];
-      if (t !== 0) this.set(oldKeys.subarray(i * W, i * W + W), t - 1, oldVals[i]);
+      if (t === 0) continue;
+      let j = this.homeAt(oldKeys, i * W, t - 1);
+      while (this.lens[j] !== 0) j = j + 1 === this.cap ? 0 : j + 1;
+      for (let k = 0; k < W; k++) this.keys[j * W + k] = oldKeys[i * W + k];
+      this.lens[j] = t;
+      this.vals[j] = oldVals[i];
     }
   }
 
