@@ -6,7 +6,8 @@
  * immutable sets and attribute equality is object identity. Entries are
  * reference counted: `intern` and `retain` add a reference, `release` drops
  * one, and the entry leaves the cache when the last one goes, so memory
- * follows the routes actually held. Next hops are interned the same way, and
+ * follows the routes actually held. Lookup is by a 32-bit hash of the
+ * canonical form plus structural comparison (no key string per set). Next hops are interned the same way, and
  * every byte array is copied on interning (the codec's arrays may be views
  * into a whole received message).
  *
@@ -28,85 +29,178 @@ declare const internedBrand: unique symbol;
 /** An interned attribute set: compare with `===`. */
 export type RouteAttrs = PathAttributes & { readonly [internedBrand]: true };
 
-/** Per-set bookkeeping, mutable, never exposed outside the RIB. */
-export interface AttrEntry {
-  readonly key: string;
-  refs: number;
-  /** Next-hop reachability cache, valid while `nhGen` equals the RIB's generation. */
-  nhGen: number;
-  nhOk: boolean;
-}
-
-const ENTRY = Symbol('attr-entry');
+/** Each set's slot in the cache's bookkeeping columns (refs, hash, next-hop cache). */
+const SLOT = Symbol('attr-slot');
 
 interface BytesEntry { readonly bytes: Uint8Array; refs: number }
 
+/** The fields of a set, always in this order and shape (fast, monomorphic access). */
+class Fields {
+  origin: PathAttributes['origin'] = undefined;
+  asPath: PathAttributes['asPath'] = undefined;
+  nextHop: PathAttributes['nextHop'] = undefined;
+  med: PathAttributes['med'] = undefined;
+  localPref: PathAttributes['localPref'] = undefined;
+  atomicAggregate: PathAttributes['atomicAggregate'] = undefined;
+  aggregator: PathAttributes['aggregator'] = undefined;
+  communities: PathAttributes['communities'] = undefined;
+  unknown: PathAttributes['unknown'] = undefined;
+}
+
+/** An interned set: every field present (undefined when absent), frozen, with its entry. */
+class AttrSet extends Fields {
+  constructor(f: Fields, slot: number, hop: Uint8Array | undefined) {
+    super();
+    this.origin = f.origin;
+    this.asPath = f.asPath === undefined ? undefined
+      : Object.freeze(f.asPath.map((s) => Object.freeze({ type: s.type, asns: Object.freeze(s.asns.slice()) })));
+    this.nextHop = hop;
+    this.med = f.med;
+    this.localPref = f.localPref;
+    this.atomicAggregate = f.atomicAggregate === true ? true : undefined;
+    this.aggregator = f.aggregator === undefined ? undefined : Object.freeze({ asn: f.aggregator.asn, address: f.aggregator.address.slice() });
+    this.communities = f.communities === undefined ? undefined : Object.freeze(f.communities.slice());
+    this.unknown = f.unknown === undefined ? undefined
+      : Object.freeze(f.unknown.map((u) => Object.freeze({ flags: u.flags, code: u.code, value: u.value.slice() })));
+    Object.defineProperty(this, SLOT, { value: slot, enumerable: false });
+    Object.freeze(this);
+  }
+}
+
+/**
+ * Buckets are keyed by a 32-bit hash of the canonical form and compared
+ * structurally, so no key string is built or kept per set.
+ */
 export class AttrCache {
-  private readonly sets = new Map<string, RouteAttrs>();
-  private readonly hops = new Map<string, BytesEntry>();
+  private readonly buckets = new Map<number, RouteAttrs | RouteAttrs[]>();
+  private count = 0;
+  private readonly hops = new Map<number | string, BytesEntry>();
+  private readonly scratch = new Fields();
+  // Bookkeeping columns indexed by slot: a frozen set cannot carry mutable counters.
+  private refc: Int32Array = new Int32Array(1024);
+  private hashes: Int32Array = new Int32Array(1024);
+  private nhGen: Int32Array = new Int32Array(1024);
+  private nhOk: Uint8Array = new Uint8Array(1024);
+  /** The set holding each slot (a released set's slot may be reused by another). */
+  private readonly owners: (RouteAttrs | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  private topSlot = 0;
 
   /** Number of distinct live attribute sets. */
-  get size(): number { return this.sets.size; }
+  get size(): number { return this.count; }
   /** Number of distinct live next hops. */
   get nextHopCount(): number { return this.hops.size; }
 
   /** The interned set equal to `a`, with one more reference held by the caller. */
   intern(a: PathAttributes): RouteAttrs {
-    const key = attrKey(a);
-    const found = this.sets.get(key);
+    return this.internWith(a, a.nextHop, a.localPref);
+  }
+
+  /** As `intern`, with NEXT_HOP and LOCAL_PREF taken from the arguments instead of `a`. */
+  internWith(a: PathAttributes, nextHop: Uint8Array | undefined, localPref: number | undefined): RouteAttrs {
+    const f = this.scratch;
+    f.origin = a.origin;
+    f.asPath = a.asPath;
+    f.nextHop = nextHop;
+    f.med = a.med;
+    f.localPref = localPref;
+    f.atomicAggregate = a.atomicAggregate === true ? true : undefined;
+    f.aggregator = a.aggregator;
+    const comms = a.communities;
+    f.communities = comms === undefined || comms.length === 0 ? undefined : isCanonical(comms) ? comms : canonicalCommunities(comms);
+    const unk = a.unknown;
+    f.unknown = unk === undefined || unk.length === 0 ? undefined : unk;
+    const h = hashFields(f);
+    const b = this.buckets.get(h);
+    let found: RouteAttrs | undefined;
+    if (b !== undefined) {
+      if (Array.isArray(b)) {
+        for (const x of b) if (sameFields(f, x as unknown as Fields)) { found = x; break; }
+      } else if (sameFields(f, b as unknown as Fields)) found = b;
+    }
     if (found !== undefined) {
-      entryOf(found).refs++;
+      this.refc[slotOf(found)]++;
+      f.asPath = f.communities = f.unknown = f.aggregator = f.nextHop = undefined;
       return found;
     }
-    const built = this.build(a, key);
-    this.sets.set(key, built);
+    const slot = this.allocSlot();
+    this.refc[slot] = 1;
+    this.hashes[slot] = h;
+    this.nhGen[slot] = -1;
+    const built = new AttrSet(f, slot, nextHop === undefined ? undefined : this.internHop(nextHop)) as unknown as RouteAttrs;
+    this.owners[slot] = built;
+    f.asPath = f.communities = f.unknown = f.aggregator = f.nextHop = undefined;
+    if (b === undefined) this.buckets.set(h, built);
+    else if (Array.isArray(b)) b.push(built);
+    else this.buckets.set(h, [b, built]);
+    this.count++;
     return built;
   }
 
   retain(a: RouteAttrs): void {
-    entryOf(a).refs++;
+    const slot = slotOf(a);
+    if (this.owners[slot] !== a) throw new Error('AttrCache.retain: set is not live');
+    this.refc[slot]++;
   }
 
   release(a: RouteAttrs): void {
-    const e = entryOf(a);
-    if (e.refs <= 0) throw new Error('AttrCache.release: set has no references');
-    if (--e.refs === 0) {
-      this.sets.delete(e.key);
-      if (a.nextHop !== undefined) this.releaseHop(a.nextHop);
+    const slot = slotOf(a);
+    if (this.owners[slot] !== a || this.refc[slot] <= 0) throw new Error('AttrCache.release: set has no references');
+    if (--this.refc[slot] > 0) return;
+    const h = this.hashes[slot];
+    const b = this.buckets.get(h);
+    if (b === a) this.buckets.delete(h);
+    else if (Array.isArray(b)) {
+      const i = b.indexOf(a);
+      if (i >= 0) b.splice(i, 1);
+      if (b.length === 1) this.buckets.set(h, b[0]);
     }
+    this.count--;
+    this.refc[slot] = 0;
+    this.owners[slot] = undefined;
+    this.freeSlots.push(slot);
+    if (a.nextHop !== undefined) this.releaseHop(a.nextHop);
   }
 
-  /** True while `a` is the cache's current object for its key. */
+  /** True while `a` is the cache's current object for its value (it has references). */
   isLive(a: RouteAttrs): boolean {
-    return entryOf(a).refs > 0 && this.sets.get(entryOf(a).key) === a;
+    return this.owners[slotOf(a)] === a;
   }
 
   refs(a: RouteAttrs): number {
-    return entryOf(a).refs;
+    return this.owners[slotOf(a)] === a ? this.refc[slotOf(a)] : 0;
   }
 
-  private build(a: PathAttributes, key: string): RouteAttrs {
-    const o: { -readonly [K in keyof PathAttributes]: PathAttributes[K] } = {};
-    if (a.origin !== undefined) o.origin = a.origin;
-    if (a.asPath !== undefined) {
-      o.asPath = Object.freeze(a.asPath.map((s) => Object.freeze({ type: s.type, asns: Object.freeze(s.asns.slice()) })));
+  /** Cached next-hop reachability of `a` for generation `gen`: 1, 0, or -1 when unknown. */
+  reachability(a: RouteAttrs, gen: number): number {
+    const slot = slotOf(a);
+    return this.nhGen[slot] === gen ? this.nhOk[slot] : -1;
+  }
+
+  setReachability(a: RouteAttrs, gen: number, ok: boolean): void {
+    const slot = slotOf(a);
+    this.nhGen[slot] = gen;
+    this.nhOk[slot] = ok ? 1 : 0;
+  }
+
+  private allocSlot(): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    const slot = this.topSlot++;
+    this.owners.push(undefined);
+    if (slot >= this.refc.length) {
+      const cap = this.refc.length * 2;
+      const g32 = (x: Int32Array): Int32Array => { const y = new Int32Array(cap); y.set(x); return y; };
+      this.refc = g32(this.refc);
+      this.hashes = g32(this.hashes);
+      this.nhGen = g32(this.nhGen);
+      const ok = new Uint8Array(cap); ok.set(this.nhOk); this.nhOk = ok;
     }
-    if (a.nextHop !== undefined) o.nextHop = this.internHop(a.nextHop);
-    if (a.med !== undefined) o.med = a.med;
-    if (a.localPref !== undefined) o.localPref = a.localPref;
-    if (a.atomicAggregate) o.atomicAggregate = true;
-    if (a.aggregator !== undefined) o.aggregator = Object.freeze({ asn: a.aggregator.asn, address: a.aggregator.address.slice() });
-    if (a.communities !== undefined) o.communities = Object.freeze(canonicalCommunities(a.communities));
-    if (a.unknown !== undefined && a.unknown.length > 0) {
-      o.unknown = Object.freeze(a.unknown.map((u) => Object.freeze({ flags: u.flags, code: u.code, value: u.value.slice() })));
-    }
-    const entry: AttrEntry = { key, refs: 1, nhGen: -1, nhOk: false };
-    Object.defineProperty(o, ENTRY, { value: entry, enumerable: false });
-    return Object.freeze(o) as RouteAttrs;
+    return slot;
   }
 
   private internHop(b: Uint8Array): Uint8Array {
-    const k = hex(b);
+    const k = hopKey(b);
     const e = this.hops.get(k);
     if (e !== undefined) { e.refs++; return e.bytes; }
     const bytes = b.slice();
@@ -115,19 +209,98 @@ export class AttrCache {
   }
 
   private releaseHop(b: Uint8Array): void {
-    const k = hex(b);
+    const k = hopKey(b);
     const e = this.hops.get(k);
     if (e !== undefined && --e.refs === 0) this.hops.delete(k);
   }
 }
 
-/** The mutable bookkeeping of an interned set (RIB-internal). */
-export function entryOf(a: RouteAttrs): AttrEntry {
-  return (a as unknown as { [ENTRY]: AttrEntry })[ENTRY];
+function hopKey(b: Uint8Array): number | string {
+  return b.length === 4 ? ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) : hex(b);
+}
+
+function isCanonical(c: readonly number[]): boolean {
+  for (let i = 0; i < c.length; i++) {
+    if (c[i] !== c[i] >>> 0 || (i > 0 && !(c[i - 1] < c[i]))) return false;
+  }
+  return true;
+}
+
+const FNV = 0x01000193;
+function hashBytes(h: number, b: Uint8Array): number {
+  h = Math.imul(h ^ b.length, FNV);
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], FNV);
+  return h;
+}
+
+/** 32-bit hash of the canonical form (communities already canonical). */
+function hashFields(a: Fields): number {
+  let h = Math.imul(0x811c9dc5 ^ (a.origin === undefined ? 7 : a.origin), FNV);
+  if (a.asPath !== undefined) {
+    h = Math.imul(h ^ 0x100 ^ a.asPath.length, FNV);
+    for (const s of a.asPath) {
+      h = Math.imul(h ^ (s.type << 16) ^ s.asns.length, FNV);
+      for (const x of s.asns) h = Math.imul(h ^ x, FNV);
+    }
+  }
+  if (a.nextHop !== undefined) h = hashBytes(Math.imul(h ^ 0x200, FNV), a.nextHop);
+  if (a.med !== undefined) h = Math.imul(Math.imul(h ^ 0x300, FNV) ^ a.med, FNV);
+  if (a.localPref !== undefined) h = Math.imul(Math.imul(h ^ 0x400, FNV) ^ a.localPref, FNV);
+  if (a.atomicAggregate) h = Math.imul(h ^ 0x500, FNV);
+  if (a.aggregator !== undefined) h = hashBytes(Math.imul(h ^ 0x600 ^ a.aggregator.asn, FNV), a.aggregator.address);
+  if (a.communities !== undefined) {
+    h = Math.imul(h ^ 0x700 ^ a.communities.length, FNV);
+    for (const c of a.communities) h = Math.imul(h ^ c, FNV);
+  }
+  if (a.unknown !== undefined) {
+    for (const u of a.unknown) h = hashBytes(Math.imul(h ^ 0x800 ^ (u.flags << 8) ^ u.code, FNV), u.value);
+  }
+  return h | 0;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameNumbers(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Structural equality of canonical forms. */
+function sameFields(a: Fields, b: Fields): boolean {
+  if (a.origin !== b.origin || a.med !== b.med || a.localPref !== b.localPref) return false;
+  if ((a.atomicAggregate === true) !== (b.atomicAggregate === true)) return false;
+  if (!sameBytes(a.nextHop, b.nextHop)) return false;
+  const pa = a.asPath, pb = b.asPath;
+  if (pa !== pb) {
+    if (pa === undefined || pb === undefined || pa.length !== pb.length) return false;
+    for (let i = 0; i < pa.length; i++) if (pa[i].type !== pb[i].type || !sameNumbers(pa[i].asns, pb[i].asns)) return false;
+  }
+  if (!sameNumbers(a.communities, b.communities)) return false;
+  const ga = a.aggregator, gb = b.aggregator;
+  if (ga !== gb && (ga === undefined || gb === undefined || ga.asn !== gb.asn || !sameBytes(ga.address, gb.address))) return false;
+  const ua = a.unknown, ub = b.unknown;
+  if (ua !== ub) {
+    if (ua === undefined || ub === undefined || ua.length !== ub.length) return false;
+    for (let i = 0; i < ua.length; i++) {
+      if (ua[i].flags !== ub[i].flags || ua[i].code !== ub[i].code || !sameBytes(ua[i].value, ub[i].value)) return false;
+    }
+  }
+  return true;
+}
+
+function slotOf(a: RouteAttrs): number {
+  return (a as unknown as { [SLOT]: number })[SLOT];
 }
 
 export function isInterned(a: PathAttributes): a is RouteAttrs {
-  return (a as { [ENTRY]?: AttrEntry })[ENTRY] !== undefined;
+  return (a as { [SLOT]?: number })[SLOT] !== undefined;
 }
 
 function canonicalCommunities(c: readonly number[]): number[] {
@@ -146,7 +319,7 @@ function hex(b: Uint8Array): string {
   return s;
 }
 
-/** Canonical key: equal keys ⇔ equal attribute sets (MP_REACH/MP_UNREACH ignored). */
+/** Canonical text of a set (displays, tests): equal texts ⇔ equal sets (MP_REACH/MP_UNREACH ignored). */
 export function attrKey(a: PathAttributes): string {
   let k = a.origin === undefined ? 'o-' : 'o' + a.origin;
   if (a.asPath !== undefined) {
@@ -158,7 +331,7 @@ export function attrKey(a: PathAttributes): string {
   if (a.localPref !== undefined) k += '|l' + a.localPref;
   if (a.atomicAggregate) k += '|A';
   if (a.aggregator !== undefined) k += '|g' + a.aggregator.asn + ':' + hex(a.aggregator.address);
-  if (a.communities !== undefined) k += '|c' + canonicalCommunities(a.communities).join(',');
+  if (a.communities !== undefined && a.communities.length > 0) k += '|c' + canonicalCommunities(a.communities).join(',');
   if (a.unknown !== undefined && a.unknown.length > 0) {
     k += '|u';
     for (const u of a.unknown) k += u.flags + ':' + u.code + ':' + hex(u.value) + ';';

@@ -53,26 +53,24 @@ export function exportBlock(src: PeerRef, dst: PeerRef, attrs: RouteAttrs): Expo
 
 /** The attributes `dst` receives, before export policy actions. */
 export function exportAttrs(a: PathAttributes, src: PeerRef, dst: PeerRef, nextHop: Uint8Array, localAs: number): PathAttributes {
-  const out: { -readonly [K in keyof PathAttributes]: PathAttributes[K] } = {
-    origin: a.origin ?? 0,
-    nextHop,
-  };
-  if (dst.kind === 'ebgp') {
-    out.asPath = prependAs(a.asPath, localAs, 1);
-    if (src.kind === 'local' && a.med !== undefined) out.med = a.med;
-  } else {
-    out.asPath = a.asPath ?? [];
-    out.localPref = a.localPref ?? DEFAULT_LOCAL_PREF;
-    if (a.med !== undefined) out.med = a.med;
-  }
-  if (a.atomicAggregate) out.atomicAggregate = true;
-  if (a.aggregator !== undefined) out.aggregator = a.aggregator;
-  if (a.communities !== undefined && a.communities.length > 0) out.communities = a.communities;
+  const ebgp = dst.kind === 'ebgp';
+  let unknown: PathAttributes['unknown'];
   if (a.unknown !== undefined) {
     const kept = a.unknown
       .filter((u) => (u.flags & AttrFlag.OPTIONAL) !== 0 && (u.flags & AttrFlag.TRANSITIVE) !== 0)
       .map((u) => ({ flags: u.flags | AttrFlag.PARTIAL, code: u.code, value: u.value }));
-    if (kept.length > 0) out.unknown = kept;
+    if (kept.length > 0) unknown = kept;
   }
-  return out;
+  // One object shape for every result (all keys, undefined when absent).
+  return {
+    origin: a.origin ?? 0,
+    asPath: ebgp ? prependAs(a.asPath, localAs, 1) : a.asPath ?? [],
+    nextHop,
+    med: ebgp ? (src.kind === 'local' ? a.med : undefined) : a.med,
+    localPref: ebgp ? undefined : a.localPref ?? DEFAULT_LOCAL_PREF,
+    atomicAggregate: a.atomicAggregate === true ? true : undefined,
+    aggregator: a.aggregator,
+    communities: a.communities !== undefined && a.communities.length > 0 ? a.communities : undefined,
+    unknown,
+  };
 }

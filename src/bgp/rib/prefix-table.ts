@@ -11,7 +11,7 @@
  *
  * Not here: ordering (callers sort for display), longest-prefix match (src/fib).
  */
-import { ipv4ToNumber, numberToIpv4, type Family, type IpPrefix } from '../../lib/prefix.js';
+import { ipv4ToNumber, type Family, type IpPrefix } from '../../lib/prefix.js';
 
 const EMPTY = 0;
 const TOMB = -1;
@@ -89,7 +89,12 @@ export class PrefixTable {
   /** A fresh `IpPrefix` value for `id`. */
   prefix(id: number): IpPrefix {
     const f = this.fam[id] as Family;
-    if (f === 4) return { family: 4, bytes: numberToIpv4(this.addr4[id]), len: this.plen[id] };
+    if (f === 4) {
+      const n = this.addr4[id];
+      const b = new Uint8Array(4);
+      b[0] = n >>> 24; b[1] = (n >>> 16) & 0xff; b[2] = (n >>> 8) & 0xff; b[3] = n & 0xff;
+      return { family: 4, bytes: b, len: this.plen[id] };
+    }
     return { family: 6, bytes: (this.v6.get(id) as Uint8Array).slice(), len: this.plen[id] };
   }
 

@@ -33,7 +33,7 @@
  */
 import { addressByteLength, type Family, type IpAddress, type IpPrefix } from '../../lib/prefix.js';
 import type { PathAttributes, UpdateMessage } from '../wire/types.js';
-import { AttrCache, asPathContains, entryOf, type RouteAttrs } from '../attr-intern.js';
+import { AttrCache, asPathContains, type RouteAttrs } from '../attr-intern.js';
 import { policyReason, type CompiledPolicy } from '../policy.js';
 import { DECISION_STEPS, eliminationPhrase, selectBest, type Candidate, type DecisionContext } from './decision.js';
 import { EXPORT_RULES, exportAttrs, exportBlock } from './export.js';
@@ -94,7 +94,12 @@ interface OutState {
   eorPending: boolean;
   initialDone: boolean;
   readonly families: ReadonlySet<Family>;
-  cache: WeakMap<RouteAttrs, (RouteAttrs | undefined)[]>;
+  /** One-entry memo: consecutive prefixes usually share source attributes. */
+  memoIn: RouteAttrs | undefined;
+  memoSrc: number;
+  memoBlocked: boolean;
+  memoTerm: number;
+  memoOut: RouteAttrs | undefined;
 }
 
 interface Rejection { readonly attrs: RouteAttrs; readonly reason: string }
@@ -194,7 +199,8 @@ export class Rib {
     const fams = opts.families ?? ([4, 6] as Family[]).filter((f) => (f === 4 ? p.nh4 : p.nh6) !== undefined);
     const out: OutState = {
       advertised: [], count: 0, dirty: new Uint8Array(this.prefixes.capacity), queue: [], head: 0,
-      eorPending: true, initialDone: false, families: new Set(fams), cache: new WeakMap(),
+      eorPending: true, initialDone: false, families: new Set(fams),
+      memoIn: undefined, memoSrc: -1, memoBlocked: false, memoTerm: -2, memoOut: undefined,
     };
     p.out = out;
     const top = this.prefixes.highWater;
@@ -225,7 +231,8 @@ export class Rib {
     const p = this.state(id);
     (p as { config: PeerConfig | undefined }).config = p.config && { ...p.config, exportPolicy: policy };
     if (p.out === undefined) return;
-    p.out.cache = new WeakMap();
+    p.out.memoIn = undefined;
+    p.out.memoOut = undefined;
     const top = this.prefixes.highWater;
     for (let i = 0; i < top; i++) if (this.best[i] >= 0 || p.out.advertised[i] !== undefined) this.markDirty(p.out, i);
   }
@@ -335,11 +342,12 @@ export class Rib {
         if (job.session !== p.session) return { work: 1, done: true };
         let work = 0;
         while (job.pos < job.prefixes.length && work < budget) {
-          const id = this.prefixes.lookup(job.prefixes[job.pos++]);
+          const prefix = job.prefixes[job.pos++];
+          const id = this.prefixes.lookup(prefix);
           work++;
           if (id < 0) continue;
-          this.clearRejected(p, id);
-          this.removeIn(p, id);
+          if (p.rejected.size > 0) this.clearRejected(p, id);
+          this.removeIn(p, id, prefix);
         }
         return { work, done: job.pos >= job.prefixes.length };
       }
@@ -392,10 +400,10 @@ export class Rib {
       }
       if (reason !== undefined) {
         this.setRejected(p, id, attrs, reason);
-        this.removeIn(p, id);
+        this.removeIn(p, id, prefix);
       } else {
-        this.setIn(p, id, final);
-        this.clearRejected(p, id);
+        this.setIn(p, id, final, prefix);
+        if (p.rejected.size > 0) this.clearRejected(p, id);
       }
       this.prefixes.dropIfUnused(id);
     }
@@ -404,16 +412,8 @@ export class Rib {
 
   private prepare(job: AnnounceJob, p: PeerState): void {
     const raw = job.raw;
-    if (p.ref.kind === 'local') {
-      job.prepared = this.attrs.intern({ ...raw, nextHop: job.nextHop });
-      return;
-    }
-    const base: PathAttributes = {
-      ...raw,
-      nextHop: job.nextHop,
-      localPref: p.ref.kind === 'ebgp' ? undefined : raw.localPref,
-    };
-    job.prepared = this.attrs.intern(base);
+    job.prepared = this.attrs.internWith(raw, job.nextHop, p.ref.kind === 'ebgp' ? undefined : raw.localPref);
+    if (p.ref.kind === 'local') return;
     if (job.nextHop === undefined || job.nextHop.length === 0) job.problem = 'no NEXT_HOP';
     else if (asPathContains(raw.asPath, this.options.localAs)) job.problem = `AS_PATH contains our AS ${this.options.localAs} (loop)`;
   }
@@ -438,7 +438,7 @@ export class Rib {
 
   // ------------------------------------------------------------------ Adj-RIB-In
 
-  private setIn(p: PeerState, id: number, attrs: RouteAttrs): void {
+  private setIn(p: PeerState, id: number, attrs: RouteAttrs, prefix?: IpPrefix): void {
     const arr = p.adjIn;
     while (arr.length <= id) arr.push(undefined);
     const old = arr[id];
@@ -451,7 +451,7 @@ export class Rib {
       p.count++;
       this.prefixes.ref(id);
     }
-    this.decide(id, ob, oa, p.ref.id);
+    this.decide(id, ob, oa, p.ref.id, prefix);
     if (old !== undefined) this.attrs.release(old);
     const limit = p.config?.maxPrefixes;
     if (limit !== undefined && p.count > limit && !p.limitHit) {
@@ -460,7 +460,7 @@ export class Rib {
     }
   }
 
-  private removeIn(p: PeerState, id: number): void {
+  private removeIn(p: PeerState, id: number, prefix?: IpPrefix): void {
     const arr = p.adjIn;
     if (id >= arr.length) return;
     const old = arr[id];
@@ -469,7 +469,7 @@ export class Rib {
     const oa = ob >= 0 ? this.peerStates[ob].adjIn[id] : undefined;
     arr[id] = undefined;
     p.count--;
-    this.decide(id, ob, oa, p.ref.id);
+    this.decide(id, ob, oa, p.ref.id, prefix);
     this.attrs.release(old);
     this.prefixes.unref(id);
   }
@@ -496,13 +496,12 @@ export class Rib {
   private reachable(p: PeerState, a: RouteAttrs): boolean {
     const resolve = this.options.nextHopReachable;
     if (resolve === undefined || p.ref.kind === 'local') return true;
-    const e = entryOf(a);
-    if (e.nhGen !== this.nhGen) {
-      const nh = a.nextHop;
-      e.nhOk = nh !== undefined && (nh.length === 4 ? resolve(nh, 4) : resolve(nh.length > 16 ? nh.subarray(0, 16) : nh, 6));
-      e.nhGen = this.nhGen;
-    }
-    return e.nhOk;
+    const known = this.attrs.reachability(a, this.nhGen);
+    if (known >= 0) return known === 1;
+    const nh = a.nextHop;
+    const ok = nh !== undefined && (nh.length === 4 ? resolve(nh, 4) : resolve(nh.length > 16 ? nh.subarray(0, 16) : nh, 6));
+    this.attrs.setReachability(a, this.nhGen, ok);
+    return ok;
   }
 
   private candidates(id: number): { peers: number[]; cands: Candidate[] } {
@@ -519,7 +518,7 @@ export class Rib {
   }
 
   /** Re-runs selection for `id` after a change; `ob`/`oa` are the best before it. */
-  private decide(id: number, ob: number, oa: RouteAttrs | undefined, touched = -1): void {
+  private decide(id: number, ob: number, oa: RouteAttrs | undefined, touched = -1, known?: IpPrefix): void {
     const states = this.peerStates;
     let nb = -1;
     let only = -1;
@@ -559,14 +558,17 @@ export class Rib {
     if (ecmpChanged) {
       if (newEcmp === undefined) this.ecmp.delete(id); else this.ecmp.set(id, newEcmp);
     }
-    const prefix = this.prefixes.prefix(id);
-    const route = (peer: number, attrs: RouteAttrs | undefined): Route | undefined =>
-      peer >= 0 && attrs !== undefined ? { prefix, attrs, peer: states[peer].ref } : undefined;
+    const prefix = known ?? this.prefixes.prefix(id);
+    let ecmpRoutes: Route[] | undefined;
+    if (newEcmp !== undefined) {
+      ecmpRoutes = [];
+      for (const i of newEcmp) ecmpRoutes.push({ prefix, attrs: states[i].adjIn[id] as RouteAttrs, peer: states[i].ref });
+    }
     this.changes.push({
       prefix,
-      oldBest: route(ob, oa),
-      newBest: route(nb, na),
-      ecmp: newEcmp?.map((i) => route(i, states[i].adjIn[id]) as Route),
+      oldBest: ob >= 0 && oa !== undefined ? { prefix, attrs: oa, peer: states[ob].ref } : undefined,
+      newBest: nb >= 0 && na !== undefined ? { prefix, attrs: na, peer: states[nb].ref } : undefined,
+      ecmp: ecmpRoutes,
       step,
       reason,
     });
@@ -619,19 +621,24 @@ export class Rib {
     if (!out.families.has(fam)) return undefined;
     const nh = fam === 4 ? dst.nh4 : dst.nh6;
     if (nh === undefined) return undefined;
-    if (exportBlock(src.ref, dst.ref, a) !== undefined) return undefined;
+    if (out.memoIn !== a || out.memoSrc !== b) {
+      out.memoIn = a;
+      out.memoSrc = b;
+      out.memoBlocked = exportBlock(src.ref, dst.ref, a) !== undefined;
+      out.memoTerm = -2;
+      out.memoOut = undefined;
+    }
+    if (out.memoBlocked) return undefined;
     const policy = dst.config?.exportPolicy;
     let term = -1;
-    if (policy !== undefined) {
+    if (policy !== undefined && (policy.terms.length > 0 || !policy.defaultAccept)) {
       term = policy.match(policy.matchesPrefixes ? this.prefixes.prefix(id) : NO_PREFIX, a);
       if (!policy.accepts(term)) return undefined;
     }
-    const slot = (term + 1) * 2 + (fam === 6 ? 1 : 0);
-    let slots = out.cache.get(a);
-    const hit = slots?.[slot];
-    if (hit !== undefined && this.attrs.isLive(hit)) {
-      this.attrs.retain(hit);
-      return hit;
+    const memo = out.memoOut;
+    if (term === out.memoTerm && memo !== undefined && this.attrs.isLive(memo)) {
+      this.attrs.retain(memo);
+      return memo;
     }
     let x = exportAttrs(a, src.ref, dst.ref, nh, this.options.localAs);
     if (policy !== undefined && policy.hasActions(term)) {
@@ -639,8 +646,8 @@ export class Rib {
       if (dst.ref.kind === 'ebgp' && x.localPref !== undefined) x = { ...x, localPref: undefined };
     }
     const r = this.attrs.intern(x);
-    if (slots === undefined) { slots = []; out.cache.set(a, slots); }
-    slots[slot] = r;
+    out.memoTerm = term;
+    out.memoOut = r;
     return r;
   }
 
