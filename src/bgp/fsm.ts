@@ -238,9 +238,10 @@ function manualStop(s: FsmState, env: FsmEnv, text: string | undefined, sendCeas
 }
 
 function start(s: FsmState, env: FsmEnv, passive: boolean): FsmStep {
-  const actions: FsmAction[] = [{ type: 'stop-timer', timer: 'IdleHold' }, { type: 'start-timer', timer: 'ConnectRetry', ms: connectRetryMs(env) }];
+  const actions: FsmAction[] = [{ type: 'stop-timer', timer: 'IdleHold' }];
+  // Passive: only listen (no ConnectRetry, never initiate); the session edge hands over an accepted connection.
   if (passive) return { state: { ...s, name: 'Active', passive, autoRestart: true }, actions };
-  actions.push({ type: 'connect' });
+  actions.push({ type: 'start-timer', timer: 'ConnectRetry', ms: connectRetryMs(env) }, { type: 'connect' });
   return { state: { ...s, name: 'Connect', passive, autoRestart: true }, actions };
 }
 
@@ -300,6 +301,7 @@ function connecting(s: FsmState, e: FsmEvent, env: FsmEnv): FsmStep {
     case 'ManualStop': return manualStop(s, env, e.text, false);
     case 'AutomaticStop': return toIdle(s, env, { reason: 'automatic-stop', detail: `automatic stop (Cease ${e.subcode})` });
     case 'ConnectRetryTimerExpires':
+      if (s.passive) return stay(s);
       return {
         state: { ...s, name: 'Connect' },
         actions: [

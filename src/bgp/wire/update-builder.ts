@@ -52,7 +52,7 @@ function stripMp(a: PathAttributes): PathAttributes {
   return rest;
 }
 
-/** UPDATEs announcing `prefixes` with one attribute set. Returns encoded messages. */
+/** UPDATEs announcing `prefixes` with one attribute set. Returns encoded messages. Throws RangeError (a caller bug) for IPv6 without a next hop. */
 export function buildAnnouncements(input: AnnounceInput, ctx: CodecContext): Uint8Array[] {
   const base = stripMp(input.attributes);
   const v4 = input.prefixes.filter((p) => p.family === 4);
@@ -63,7 +63,8 @@ export function buildAnnouncements(input: AnnounceInput, ctx: CodecContext): Uin
     for (const run of pack(v4, MAX_MESSAGE_LEN - FIXED - attrs.length)) out.push(encodeUpdateParts([], attrs, run));
   }
   if (v6.length > 0) {
-    const nextHop = input.ipv6NextHop ?? new Uint8Array(16);
+    const nextHop = input.ipv6NextHop;
+    if (nextHop === undefined || (nextHop.length !== 16 && nextHop.length !== 32)) throw new RangeError('IPv6 announcements need a 16- or 32-byte ipv6NextHop');
     // Without the IPv4 NEXT_HOP: MP_REACH carries the next hop.
     const { nextHop: _nh, ...rest } = base;
     const others = encodeAttributes(rest, ctx);

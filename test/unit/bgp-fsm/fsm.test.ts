@@ -81,6 +81,8 @@ describe('happy path', () => {
     const r = run(initialState(configA), [{ type: 'ManualStart', passive: true }]);
     expect(r.state.name).toBe('Active');
     expect(r.actions).not.toContainEqual({ type: 'connect' });
+    expect(timers(r.actions)).toEqual([]);
+    expect(step(r.state, { type: 'ConnectRetryTimerExpires' }, env()).state.name).toBe('Active');
     expect(step(r.state, { type: 'TcpConnectionConfirmed' }, env()).state.name).toBe('OpenSent');
   });
 
