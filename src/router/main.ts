@@ -81,6 +81,27 @@ async function main(): Promise<void> {
   control.handle('explain', (p) => router.explain(p.address));
   control.handle('bgp.status', () => speaker.status());
 
+  // Anycast servers: the health checker announces and withdraws the service prefixes.
+  const anycastPrefixes = (cfg.anycast?.prefixes ?? []).flatMap((t) => {
+    const p = parsePrefix(t);
+    return p.ok ? [p.value] : [];
+  });
+  let announced = false;
+  control.handle('anycast.status', () => ({ announced, prefixes: anycastPrefixes.map(formatPrefix) }));
+  control.handle('anycast.control', (p) => {
+    if (p.action !== 'announce' && p.action !== 'withdraw') throw new Error(`unknown anycast action '${p.action}' (announce|withdraw)`);
+    if (!anycastPrefixes.length) throw new Error(`${cfg.node} has no anycast prefixes`);
+    const want = p.action === 'announce';
+    if (want !== announced) {
+      announced = want;
+      if (want) speaker.originate(anycastPrefixes);
+      else speaker.withdrawOriginated(anycastPrefixes);
+      control.emit({ type: 'anycast', action: p.action, detail: anycastPrefixes.map(formatPrefix).join(' ') });
+      log('info', `anycast ${p.action} ${anycastPrefixes.map(formatPrefix).join(' ')}`);
+    }
+    return { announced };
+  });
+
   let stopping = false;
   const shutdown = async (reason: string) => {
     if (stopping) return;
