@@ -315,3 +315,25 @@ describe.each([
     expect(extra.counters().txDropped).toBe(1);
   });
 });
+
+describe('native port lifetime', () => {
+  it('a port dropped without close() is released by the garbage collector; a polling one is kept', async () => {
+    const code = [
+      `const m = require(${JSON.stringify(addonPath())});`,
+      "const fs = require('fs');",
+      "const fds = () => fs.readdirSync('/proc/self/fd').length;",
+      "const maps = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => /packet|socket/.test(l)).length;",
+      'const start = fds();',
+      `(() => { for (let i = 0; i < 10; i++) { const p = new m.Port(${JSON.stringify(DEV_B)}, { ringFrames: i % 2 ? 64 : 0, slots: 8 });`,
+      '  if (i % 3 === 0) { p.poll(() => {}); p.poll(null); } } })();',
+      'const opened = fds();',
+      `let kept = new m.Port(${JSON.stringify(DEV_B)}, { slots: 8 }); kept.poll(() => { while (kept && kept.recv() > 0); }); kept = null;`,
+      '(async () => { for (let k = 0; k < 5; k++) { global.gc(); await new Promise((r) => setTimeout(r, 20)); }',
+      '  console.log(JSON.stringify({ start, opened, after: fds(), rings: maps() })); process.exit(0); })();',
+    ].join('\n');
+    const out = JSON.parse(await inNs(NS_B, process.execPath, '--expose-gc', '-e', code));
+    expect(out.opened).toBe(out.start + 10);
+    expect(out.after).toBe(out.start + 1); // only the polling port remains open
+    expect(out.rings).toBe(0); // ring mappings unmapped
+  });
+});
