@@ -353,7 +353,7 @@ function readLink(r: YamlReader, n: Y, field: string, names: ReadonlySet<string>
       ? `'${x.key}' is neither an endpoint of this link (${a}, ${b}) nor a direction (${aToBKey}, ${bToAKey})`
       : `unknown key '${x.key}' in a link; allowed: ${LINK_KEYS.join(', ')}, ${aToBKey}, ${bToAKey}, ${a}, ${b}`, x.keyNode);
   }
-  const both = readShaping(r, ents, field);
+  const both = readShaping(r, ents);
   let aToB: LinkShaping = both;
   let bToA: LinkShaping = both;
   let mtu: number | undefined;
@@ -364,7 +364,7 @@ function readLink(r: YamlReader, n: Y, field: string, names: ReadonlySet<string>
     else if (x.key === aToBKey || x.key === bToAKey) {
       const dir = r.entries(x.value, x.field) ?? [];
       r.checkKeys(dir, SHAPING_KEYS, `a link direction`);
-      const s = { ...both, ...readShaping(r, dir, x.field) };
+      const s = { ...both, ...readShaping(r, dir) };
       if (x.key === aToBKey) aToB = s; else bToA = s;
     } else if ((x.key === a || x.key === b) && !LINK_KEYS.includes(x.key)) {
       const addr = readEndpointAddress(r, x);
@@ -388,7 +388,7 @@ function readLink(r: YamlReader, n: Y, field: string, names: ReadonlySet<string>
   return link;
 }
 
-function readShaping(r: YamlReader, ents: readonly Entry[], _field: string): LinkShaping {
+function readShaping(r: YamlReader, ents: readonly Entry[]): LinkShaping {
   const s: { -readonly [K in keyof LinkShaping]: LinkShaping[K] } = {};
   for (const x of ents) {
     if (x.key === 'delay') s.delayMs = r.check(x.value, x.field, parseDuration);

@@ -11,8 +11,9 @@
  * file (`mn --custom file.py --topo name`) by running mininet-import.py
  * under /usr/bin/python3 with an argv array (no shell).
  *
- * Not here: OpenFlow, controllers, per-node classes (cls=...), intfName
- * overrides; link options other than bw, delay, jitter, loss.
+ * Link options read: bw, delay, jitter, loss, params1/params2 {'ip': ...}.
+ * Not supported: OpenFlow, controllers, per-node classes (cls=...), intfName
+ * overrides, a host's defaultRoute, other link options (ignored).
  */
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
