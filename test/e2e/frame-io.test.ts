@@ -169,6 +169,15 @@ describe.each([
     expect(got.every((s) => (s.flags & (FrameFlag.truncated | FrameFlag.csumNotReady)) === 0)).toBe(true);
   });
 
+  it('a veth delivers foreign unicast even to a port without promiscuous mode, marked PACKET_OTHERHOST', async () => {
+    const plain = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` }).open(DEV_B, { ringFrames });
+    const seen = record(plain);
+    a.send(testFrame(macBytes('02:aa:bb:cc:dd:ef'), a.mac, 5));
+    await waitFor(() => seen.some(ours), 'the foreign frame');
+    expect(seen.filter(ours).map((s) => [tagOf(s), s.pktType])).toEqual([[5, PacketType.otherHost]]);
+    plain.close();
+  });
+
   it('never reads outgoing frames: its own, another socket\'s on the same interface, the kernel\'s (PACKET_IGNORE_OUTGOING)', async () => {
     const other = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` }).open(DEV_A, { ringFrames });
     const tags = new Set([101, 102, 103, 104]);
