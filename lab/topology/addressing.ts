@@ -100,6 +100,28 @@ export function prefixesOverlap(x: IpPrefix, y: IpPrefix): boolean {
   return prefixCovers(x, y) || prefixCovers(y, x);
 }
 
+/**
+ * Pairs of overlapping prefixes, each prefix paired with its nearest
+ * container: sort by address then length, keep a stack of open containers.
+ * O(n log n) instead of comparing every pair. Prefixes must be masked.
+ */
+export function overlappingPairs<T extends { prefix: IpPrefix }>(items: readonly T[]): [T, T][] {
+  const sorted = [...items].sort((x, y) => x.prefix.family - y.prefix.family || compareBytes(x.prefix.bytes, y.prefix.bytes) || x.prefix.len - y.prefix.len);
+  const out: [T, T][] = [];
+  const stack: T[] = [];
+  for (const cur of sorted) {
+    while (stack.length > 0 && !prefixCovers(stack[stack.length - 1].prefix, cur.prefix)) stack.pop();
+    if (stack.length > 0) out.push([stack[stack.length - 1], cur]);
+    stack.push(cur);
+  }
+  return out;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
 /** The prefix length a LAN of `hosts` addressed endpoints needs: /24 or shorter. */
 export function lanPrefixLength(hosts: number): number {
   let len = 24;

@@ -8,8 +8,8 @@
  * Not here: the allocators themselves (addressing.ts).
  */
 import { formatAddress, formatPrefix, parseAddress, parsePrefix, prefixCovers, type IpPrefix } from '../../src/lib/prefix.js';
-import { hostAddresses, Ipv4Allocator, Ipv6Allocator, lanPrefixLength, prefixesOverlap, withLength, type Segment, type SegmentEndpoint } from './addressing.js';
-import { canonical, type Ifc, type SegmentSubnets } from './graph.js';
+import { hostAddresses, Ipv4Allocator, Ipv6Allocator, lanPrefixLength, overlappingPairs, withLength, type Segment, type SegmentEndpoint } from './addressing.js';
+import type { Ifc, SegmentSubnets } from './graph.js';
 import type { SpecAddress, SpecLink, SpecNode, TopologySpec } from './spec.js';
 
 /** Fill in interface addresses; return each segment's subnets. */
@@ -31,11 +31,16 @@ export function assignAddresses(
     if (l.addressB) overrides.set(b, l.addressB);
   });
   if (spec.style === 'mininet') {
+    // Mininet's Node.defaultIntf: the interface with the lowest port number.
+    const lowest = new Map<string, Ifc>();
+    for (const i of linkIfcs.flat()) {
+      const m = lowest.get(i.node);
+      if (!m || i.port < m.port) lowest.set(i.node, i);
+    }
     for (const n of nodes.values()) {
       if (!n.mininetIp) continue;
-      const mine = linkIfcs.flat().filter((i) => i.node === n.name);
-      if (mine.length === 0) continue;
-      const dflt = mine.reduce((m, i) => (i.port < m.port ? i : m));
+      const dflt = lowest.get(n.name);
+      if (!dflt) continue;
       overrides.set(dflt, { ...overrides.get(dflt), ipv4: n.mininetIp.includes('/') ? n.mininetIp : `${n.mininetIp}/8` });
     }
   }
@@ -71,13 +76,13 @@ export function assignAddresses(
           err(field, `${text} is not in this ${seg.kind === 'lan' ? 'LAN' : 'link'}'s subnet ${formatPrefix(cur.prefix)} (set by ${cur.field})`);
         }
         const bits = (fam === 'ipv4' ? 32 : 128) - p.value.len;
-        if (bits > 1) {
-          const host = parseAddress(text.split('/')[0]);
-          const all0 = host.ok && formatAddress(host.value) === formatAddress(p.value.bytes);
-          if (all0 && fam === 'ipv4') err(field, `${text} is the subnet's network address`);
-          if (fam === 'ipv4' && host.ok && bits < 32 && isBroadcast(host.value.bytes, p.value.len)) err(field, `${text} is the subnet's broadcast address`);
+        const host = parseAddress(text.split('/')[0]);
+        if (bits > 1 && fam === 'ipv4' && host.ok) {
+          if (formatAddress(host.value) === formatAddress(p.value.bytes)) err(field, `${text} is the subnet's network address`);
+          if (bits < 32 && isBroadcast(host.value.bytes, p.value.len)) err(field, `${text} is the subnet's broadcast address`);
         }
-        i[fam] = text;
+        // Canonical text (RFC 5952), like the generated addresses: compared as strings later.
+        i[fam] = host.ok ? withLength(host.value, p.value.len) : text;
         i.addrField[fam] = field;
       }
     }
@@ -89,12 +94,10 @@ export function assignAddresses(
   // Overlapping subnets between segments (Mininet's one flat /8 is exempt).
   if (spec.style === 'lab') {
     const all = [...out.values()].flatMap((s) => [s.v4, s.v6]).filter((x): x is { prefix: IpPrefix; field: string } => !!x);
-    for (let i = 0; i < all.length; i++) {
-      for (let j = 0; j < i; j++) {
-        if (prefixesOverlap(all[i].prefix, all[j].prefix)) {
-          err(all[i].field, `subnet ${formatPrefix(all[i].prefix)} overlaps ${formatPrefix(all[j].prefix)} of another link (${all[j].field})`);
-        }
-      }
+    for (const [x, y] of overlappingPairs(all.map((a) => ({ ...a, prefix: { ...a.prefix, bytes: maskTo(a.prefix) } })))) {
+      // Report at the one written later, naming the earlier.
+      const [later, earlier] = all.indexOf(x) > all.indexOf(y) ? [x, y] : [y, x];
+      err(later.field, `subnet ${formatPrefix(later.prefix)} overlaps ${formatPrefix(earlier.prefix)} of another link (${earlier.field})`);
     }
   }
   if (spec.style !== 'lab') {
@@ -128,7 +131,7 @@ export function assignAddresses(
     for (const fam of ['ipv4', 'ipv6'] as const) {
       const sub = fam === 'ipv4' ? s.v4 : s.v6;
       if (!sub) continue;
-      const used = new Set(seg.endpoints.map((e) => ifcOf(e)[fam]).filter((x): x is string => !!x).map(canonical));
+      const used = new Set(seg.endpoints.map((e) => ifcOf(e)[fam]).filter((x): x is string => !!x));
       const gen = hostAddresses({ ...sub.prefix, bytes: maskTo(sub.prefix) });
       for (const e of seg.endpoints) {
         const i = ifcOf(e);
@@ -137,9 +140,9 @@ export function assignAddresses(
           const n = gen.next();
           if (n.done) { err(fieldOf(i, fam), `subnet ${formatPrefix(sub.prefix)} has no address left for ${i.name}`); break; }
           const text = withLength(n.value, sub.prefix.len);
-          if (used.has(canonical(text))) continue;
+          if (used.has(text)) continue;
           i[fam] = text;
-          used.add(canonical(text));
+          used.add(text);
           break;
         }
       }

@@ -15,7 +15,7 @@
 import { formatPrefix, parseAddress, parsePrefix, prefixCovers, type IpPrefix } from '../../src/lib/prefix.js';
 import { findSegments, prefixesOverlap, type SegmentEndpoint } from './addressing.js';
 import { assignAddresses } from './assign.js';
-import { canonical, onSubnet, ROUTER_KINDS, suggest, type Ifc } from './graph.js';
+import { onSubnet, ROUTER_KINDS, suggest, type Ifc } from './graph.js';
 import { buildSessions, isSpeaker } from './sessions.js';
 import type { Locator, SpecLink, SpecNode, TopologySpec } from './spec.js';
 import type { Interface, Link, NodeKind, Topology, TopologyError, TopologyNode } from './types.js';
@@ -102,7 +102,7 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
   const seen = new Map<string, Ifc>();
   for (const list of ifcs.values()) for (const i of list) for (const a of [i.ipv4, i.ipv6]) {
     if (!a) continue;
-    const key = canonical(a);
+    const key = a.split('/')[0]; // canonical text: see assign.ts
     const prev = seen.get(key);
     if (prev) err(i.addrField[a.includes(':') ? 'ipv6' : 'ipv4'] ?? i.field, `address ${a.split('/')[0]} of ${i.name} is also on ${prev.name}`);
     else seen.set(key, i);
@@ -131,6 +131,7 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
 
   // Router ids: given, or the first IPv4 address; unique among speakers.
   const routerIds = new Map<string, string>();
+  const ownerOfId = new Map<string, string>();
   for (const n of nodes.values()) {
     if (!isSpeaker(n)) continue;
     let id = n.routerId;
@@ -140,8 +141,9 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
       if (!n.invalid && ifcs.get(n.name)!.length > 0) err(n.field, `${n.name} has no IPv4 address to take a router id from; set 'router-id'`);
       continue;
     }
-    const other = [...routerIds.entries()].find(([, v]) => v === id);
-    if (other) err(n.routerId ? `${n.field}.router-id` : n.field, `router id ${id} is also ${other[0]}'s`);
+    const other = ownerOfId.get(id);
+    if (other) err(n.routerId ? `${n.field}.router-id` : n.field, `router id ${id} is also ${other}'s`);
+    else ownerOfId.set(id, n.name);
     routerIds.set(n.name, id);
   }
 
