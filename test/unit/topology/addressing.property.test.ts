@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTopologyText } from '../../../lab/topology/load.js';
-import { Ipv4Allocator, hostAddresses, lanPrefixLength } from '../../../lab/topology/addressing.js';
+import { Ipv4Allocator, hostAddresses, lanPrefixLength, overlappingPairs, prefixesOverlap } from '../../../lab/topology/addressing.js';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix, prefixCovers } from '../../../src/lib/prefix.js';
 import type { Topology } from '../../../lab/topology/types.js';
 
@@ -110,6 +110,22 @@ describe('automatic addressing (properties)', () => {
           expect(prefixCovers(POOL4, p)).toBe(true);
           for (let j = 0; j < i; j++) expect(prefixCovers(got[j], p) || prefixCovers(p, got[j])).toBe(false);
         });
+      }),
+    );
+  });
+
+  it('finds every overlapping subnet (checked against comparing all pairs)', () => {
+    const p4 = fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 16, max: 31 })).map(([hi, len]) => {
+      const p = parsePrefix(`10.${hi >> 8}.${hi & 255}.0/${len}`, { allowHostBits: true });
+      if (!p.ok) throw new Error(p.error);
+      return p.value;
+    });
+    fc.assert(
+      fc.property(fc.array(p4, { maxLength: 30 }), (ps) => {
+        const items = ps.map((prefix, id) => ({ prefix, id }));
+        const involved = new Set(overlappingPairs(items).flat().map((x) => x.id));
+        const oracle = new Set(items.filter((x) => items.some((y) => y !== x && prefixesOverlap(x.prefix, y.prefix))).map((x) => x.id));
+        expect(involved).toEqual(oracle);
       }),
     );
   });
