@@ -158,6 +158,7 @@ export class BgpSession {
     this.autoRestart = true;
     this.failures = 0;
     this.startConnection();
+    this.refreshState();
   }
 
   /**
@@ -203,7 +204,9 @@ export class BgpSession {
 
   /** An accepted TCP connection from the peer's address. */
   accept(socket: net.Socket): void {
-    if (!this.enabled) {
+    // Refused while disabled, and while waiting out the IdleHold back-off
+    // after an error (a peer that keeps sending bad messages backs off too).
+    if (!this.enabled || this.restartTimer !== undefined) {
       socket.destroy();
       return;
     }
@@ -257,7 +260,8 @@ export class BgpSession {
 
   private startConnection(): void {
     this.clearRestart();
-    if (!this.enabled) return;
+    // A passive session only waits for the peer (accept()).
+    if (!this.enabled || this.fsmConfig.passive === true) return;
     const c = new Connection(this.nextConnId++, true, { ...initialState(this.fsmConfig), connectRetryCounter: this.failures });
     this.conns.push(c);
     this.dispatch(c, { type: 'ManualStart', passive: this.fsmConfig.passive });
@@ -478,7 +482,8 @@ export class BgpSession {
   }
 
   private refreshState(reason?: string): void {
-    let best: BgpStateName = 'Idle';
+    // Passive and waiting for the peer: Active (§8.2.2).
+    let best: BgpStateName = this.enabled && this.fsmConfig.passive === true && this.restartTimer === undefined ? 'Active' : 'Idle';
     for (const c of this.conns) if (STATE_RANK[c.fsm.name] > STATE_RANK[best]) best = c.fsm.name;
     if (best === this.shownState) return;
     const from = this.shownState;
