@@ -15,8 +15,9 @@
  * Not supported: OpenFlow, controllers, per-node classes (cls=...), intfName
  * overrides, a host's defaultRoute, other link options (ignored).
  */
-import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { buildTopology } from './build.js';
 import { Locator, type SpecLink, type SpecNode, type TopologySpec } from './spec.js';
@@ -322,11 +323,16 @@ export interface MininetImport {
   readonly links: readonly TopoLink[];
 }
 
+/** The helper beside this module, or — when compiled to dist/ — in the source tree above it. */
 export function importHelperPath(): string {
-  const here = fileURLToPath(new URL('./mininet-import.py', import.meta.url));
-  if (existsSync(here)) return here;
-  // Compiled to dist/lab/topology: the helper stays in the source tree.
-  return fileURLToPath(new URL('../../../lab/topology/mininet-import.py', import.meta.url));
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    for (const candidate of [join(dir, 'mininet-import.py'), join(dir, 'lab', 'topology', 'mininet-import.py')]) {
+      if (existsSync(candidate)) return candidate;
+    }
+    dir = dirname(dir);
+  }
+  return fileURLToPath(new URL('./mininet-import.py', import.meta.url));
 }
 
 export interface MininetImportOptions {
