@@ -63,6 +63,7 @@ export function runRibBench(n: number, perUpdate: number): RibBenchResult {
   rib.peerUp(inj, { routerId: 0x0a000102 });
   rib.peerUp(col, { routerId: 0x0a000202 });
   rib.pendingUpdates(col);
+  rib.pendingUpdates(inj);
 
   // Distinct, non-overlapping prefixes: walk up the IPv4 space, each aligned to its length.
   const nextHop = Uint8Array.of(10, 0, 1, 2);
@@ -79,6 +80,8 @@ export function runRibBench(n: number, perUpdate: number): RibBenchResult {
         out = rib.pendingUpdates(col, 20_000);
         for (const b of out.batches) sent += b.prefixes.length;
       } while (out.more);
+      // The injector's own session is asked too (split horizon: nothing to send).
+      while (rib.pendingUpdates(inj, 20_000).more);
     } while (r.more);
     const rss = process.memoryUsage().rss;
     if (rss > peakRss) peakRss = rss;

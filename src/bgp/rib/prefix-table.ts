@@ -39,6 +39,7 @@ export class PrefixTable {
 
   /** The id of `p`, or -1. */
   lookup(p: IpPrefix): number {
+    if (p.family === 4) return this.find4(ipv4ToNumber(p.bytes), p.len, false);
     const mask = this.slots.length - 1;
     let i = hashPrefix(p) & mask;
     for (;;) {
@@ -51,6 +52,7 @@ export class PrefixTable {
 
   /** The id of `p`, allocated (with no references) if new. */
   intern(p: IpPrefix): number {
+    if (p.family === 4) return this.find4(ipv4ToNumber(p.bytes), p.len, true);
     const mask = this.slots.length - 1;
     let i = hashPrefix(p) & mask;
     let tomb = -1;
@@ -61,9 +63,32 @@ export class PrefixTable {
       else if (this.equals(s - 1, p)) return s - 1;
       i = (i + 1) & mask;
     }
-    const id = this.allocate(p);
+    return this.insertAt(this.allocate(p.family, 0, p.len, p.bytes), i, tomb);
+  }
+
+  /** IPv4 fast path: no allocation, the address as one number. */
+  private find4(n: number, len: number, create: boolean): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = hash4(n, len) & mask;
+    let tomb = -1;
+    for (;;) {
+      const s = slots[i];
+      if (s === EMPTY) break;
+      if (s === TOMB) { if (tomb < 0) tomb = i; }
+      else {
+        const id = s - 1;
+        if (this.addr4[id] === n && this.plen[id] === len && this.fam[id] === 4) return id;
+      }
+      i = (i + 1) & mask;
+    }
+    if (!create) return -1;
+    return this.insertAt(this.allocate(4, n, len, undefined), i, tomb);
+  }
+
+  private insertAt(id: number, empty: number, tomb: number): number {
     if (tomb >= 0) { this.slots[tomb] = id + 1; this.tombs--; }
-    else { this.slots[i] = id + 1; this.used++; }
+    else { this.slots[empty] = id + 1; this.used++; }
     if ((this.used + this.tombs) * 2 > this.slots.length) this.rehash();
     return id;
   }
@@ -106,25 +131,24 @@ export class PrefixTable {
     return true;
   }
 
-  private allocate(p: IpPrefix): number {
+  private allocate(family: Family, n: number, len: number, bytes: Uint8Array | undefined): number {
     let id = this.free.pop();
     if (id === undefined) {
       id = this.top++;
       if (id >= this.fam.length) this.grow();
     }
-    this.fam[id] = p.family;
-    this.plen[id] = p.len;
+    this.fam[id] = family;
+    this.plen[id] = len;
     this.refc[id] = 0;
-    if (p.family === 4) this.addr4[id] = ipv4ToNumber(p.bytes);
-    else this.v6.set(id, p.bytes.slice(0, 16));
+    if (family === 4) this.addr4[id] = n;
+    else this.v6.set(id, (bytes as Uint8Array).slice(0, 16));
     this.live++;
     return id;
   }
 
   private remove(id: number): void {
-    const p = this.prefix(id);
     const mask = this.slots.length - 1;
-    let i = hashPrefix(p) & mask;
+    let i = this.hashOf(id) & mask;
     for (;;) {
       const s = this.slots[i];
       if (s === EMPTY) break;
@@ -135,6 +159,11 @@ export class PrefixTable {
     this.v6.delete(id);
     this.free.push(id);
     this.live--;
+  }
+
+  private hashOf(id: number): number {
+    if (this.fam[id] === 4) return hash4(this.addr4[id], this.plen[id]);
+    return hashPrefix({ family: 6, bytes: this.v6.get(id) as Uint8Array, len: this.plen[id] });
   }
 
   private grow(): void {
@@ -155,26 +184,13 @@ export class PrefixTable {
     const mask = size - 1;
     for (let id = 0; id < this.top; id++) {
       if (this.fam[id] === 0) continue;
-      let i = hashPrefix(this.prefixView(id)) & mask;
+      let i = this.hashOf(id) & mask;
       while (slots[i] !== EMPTY) i = (i + 1) & mask;
       slots[i] = id + 1;
     }
     this.slots = slots;
     this.used = this.live;
     this.tombs = 0;
-  }
-
-  private readonly view4 = { family: 4 as Family, bytes: new Uint8Array(4), len: 0 };
-  /** A reused (not fresh) view for hashing. */
-  private prefixView(id: number): IpPrefix {
-    if (this.fam[id] === 4) {
-      const n = this.addr4[id];
-      const b = this.view4.bytes;
-      b[0] = n >>> 24; b[1] = (n >>> 16) & 0xff; b[2] = (n >>> 8) & 0xff; b[3] = n & 0xff;
-      this.view4.len = this.plen[id];
-      return this.view4;
-    }
-    return { family: 6, bytes: this.v6.get(id) as Uint8Array, len: this.plen[id] };
   }
 }
 
@@ -184,8 +200,12 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+function hash4(n: number, len: number): number {
+  return mix(n ^ Math.imul(len + 1, 0x9e3779b1));
+}
+
 function hashPrefix(p: IpPrefix): number {
-  if (p.family === 4) return mix(ipv4ToNumber(p.bytes) ^ Math.imul(p.len + 1, 0x9e3779b1));
+  if (p.family === 4) return hash4(ipv4ToNumber(p.bytes), p.len);
   let h = Math.imul(p.len + 7, 0x9e3779b1);
   for (let i = 0; i < 16; i += 4) h = mix(h ^ ipv4ToNumber(p.bytes, i));
   return h;

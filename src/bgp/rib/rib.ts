@@ -31,7 +31,7 @@
  * add-path, route reflection, changing import policy without the neighbour
  * re-sending its routes (ROUTE-REFRESH), RIB persistence.
  */
-import { addressByteLength, type Family, type IpAddress, type IpPrefix } from '../../lib/prefix.js';
+import { addressByteLength, formatPrefix, type Family, type IpAddress, type IpPrefix } from '../../lib/prefix.js';
 import type { PathAttributes, UpdateMessage } from '../wire/types.js';
 import { AttrCache, asPathContains, type RouteAttrs } from '../attr-intern.js';
 import { policyReason, type CompiledPolicy } from '../policy.js';
@@ -70,7 +70,12 @@ export interface PeerConfig {
   readonly maxPrefixes?: number;
 }
 
+/** Why this router originates a prefix (several may at once). */
+export type OriginSource = 'connected' | 'network' | 'static' | 'anycast' | (string & {});
+
 export interface OriginateOptions {
+  /** Default 'network'. */
+  readonly source?: OriginSource;
   /** Default: all zeroes, meaning this router. */
   readonly nextHop?: Uint8Array;
   readonly med?: number;
@@ -97,6 +102,7 @@ interface OutState {
   /** One-entry memo: consecutive prefixes usually share source attributes. */
   memoIn: RouteAttrs | undefined;
   memoSrc: number;
+  memoFam: number;
   memoBlocked: boolean;
   memoTerm: number;
   memoOut: RouteAttrs | undefined;
@@ -154,6 +160,8 @@ export class Rib {
   private jobHead = 0;
   private nhGen = 0;
   private changes: BestPathChange[] = [];
+  /** Locally originated prefixes (text form) → source → options, in insertion order. */
+  private readonly origins = new Map<string, Map<OriginSource, OriginateOptions>>();
   private notices: MaxPrefixExceeded[] = [];
 
   constructor(readonly options: RibOptions) {
@@ -200,7 +208,7 @@ export class Rib {
     const out: OutState = {
       advertised: [], count: 0, dirty: new Uint8Array(this.prefixes.capacity), queue: [], head: 0,
       eorPending: true, initialDone: false, families: new Set(fams),
-      memoIn: undefined, memoSrc: -1, memoBlocked: false, memoTerm: -2, memoOut: undefined,
+      memoIn: undefined, memoSrc: -1, memoFam: 0, memoBlocked: false, memoTerm: -2, memoOut: undefined,
     };
     p.out = out;
     const top = this.prefixes.highWater;
@@ -266,23 +274,69 @@ export class Rib {
     this.jobs.push({ kind: 'withdraw', peer: id, session: p.session, prefixes, pos: 0 });
   }
 
-  /** Queues a locally originated route: ORIGIN IGP, empty AS_PATH, next hop this router. */
+  /**
+   * Queues locally originated routes: ORIGIN IGP, empty AS_PATH, next hop
+   * this router. Each prefix remembers which sources originate it (connected,
+   * `networks:`, static, anycast); the route stays while any source remains,
+   * with the options of the earliest remaining source.
+   */
   originate(prefix: IpPrefix | readonly IpPrefix[], opts: OriginateOptions = {}): void {
-    const list = Array.isArray(prefix) ? (prefix as readonly IpPrefix[]) : [prefix as IpPrefix];
-    for (const fam of [4, 6] as const) {
-      const ps = list.filter((q) => q.family === fam);
-      if (ps.length === 0) continue;
-      const nextHop = opts.nextHop ?? new Uint8Array(addressByteLength(fam));
-      const attrs: PathAttributes = {
-        origin: 0, asPath: [], nextHop, med: opts.med, localPref: opts.localPref,
-        communities: opts.communities !== undefined && opts.communities.length > 0 ? opts.communities : undefined,
-      };
-      this.enqueueAnnounce(LOCAL, attrs, ps, nextHop);
+    const source = opts.source ?? 'network';
+    const changed: [IpPrefix, OriginateOptions][] = [];
+    for (const p of asList(prefix)) {
+      const key = formatPrefix(p);
+      let sources = this.origins.get(key);
+      if (sources === undefined) { sources = new Map(); this.origins.set(key, sources); }
+      const before = first(sources);
+      sources.set(source, opts);
+      const after = first(sources) as OriginateOptions;
+      if (after !== before || before === opts) changed.push([p, after]);
     }
+    this.announceLocal(changed);
   }
 
-  withdrawOriginated(prefix: IpPrefix | readonly IpPrefix[]): void {
-    this.enqueueWithdraw(LOCAL, Array.isArray(prefix) ? (prefix as readonly IpPrefix[]) : [prefix as IpPrefix]);
+  /** Removes `source`'s origination of `prefix` (default source 'network'); withdrawn when no source remains. */
+  withdrawOriginated(prefix: IpPrefix | readonly IpPrefix[], source: OriginSource = 'network'): void {
+    const gone: IpPrefix[] = [];
+    const changed: [IpPrefix, OriginateOptions][] = [];
+    for (const p of asList(prefix)) {
+      const key = formatPrefix(p);
+      const sources = this.origins.get(key);
+      if (sources === undefined || !sources.has(source)) continue;
+      const before = first(sources);
+      sources.delete(source);
+      const after = first(sources);
+      if (after === undefined) { this.origins.delete(key); gone.push(p); }
+      else if (after !== before) changed.push([p, after]);
+    }
+    if (gone.length > 0) this.enqueueWithdraw(LOCAL, gone);
+    this.announceLocal(changed);
+  }
+
+  /** The sources originating `prefix` here, in priority order. */
+  originSources(prefix: IpPrefix): OriginSource[] {
+    return [...(this.origins.get(formatPrefix(prefix))?.keys() ?? [])];
+  }
+
+  private announceLocal(list: readonly [IpPrefix, OriginateOptions][]): void {
+    const groups = new Map<OriginateOptions, IpPrefix[]>();
+    for (const [p, o] of list) {
+      let g = groups.get(o);
+      if (g === undefined) { g = []; groups.set(o, g); }
+      g.push(p);
+    }
+    for (const [opts, ps] of groups) {
+      for (const fam of [4, 6] as const) {
+        const mine = ps.filter((q) => q.family === fam);
+        if (mine.length === 0) continue;
+        const nextHop = opts.nextHop ?? new Uint8Array(addressByteLength(fam));
+        const attrs: PathAttributes = {
+          origin: 0, asPath: [], nextHop, med: opts.med, localPref: opts.localPref,
+          communities: opts.communities !== undefined && opts.communities.length > 0 ? opts.communities : undefined,
+        };
+        this.enqueueAnnounce(LOCAL, attrs, mine, nextHop);
+      }
+    }
   }
 
   /** Next-hop reachability may have changed (FIB change): every prefix is re-decided through the queue. */
@@ -621,9 +675,10 @@ export class Rib {
     if (!out.families.has(fam)) return undefined;
     const nh = fam === 4 ? dst.nh4 : dst.nh6;
     if (nh === undefined) return undefined;
-    if (out.memoIn !== a || out.memoSrc !== b) {
+    if (out.memoIn !== a || out.memoSrc !== b || out.memoFam !== fam) {
       out.memoIn = a;
       out.memoSrc = b;
+      out.memoFam = fam;
       out.memoBlocked = exportBlock(src.ref, dst.ref, a) !== undefined;
       out.memoTerm = -2;
       out.memoOut = undefined;
@@ -839,6 +894,15 @@ export class Rib {
       out: undefined, nh4, nh6,
     };
   }
+}
+
+function asList(p: IpPrefix | readonly IpPrefix[]): readonly IpPrefix[] {
+  return Array.isArray(p) ? (p as readonly IpPrefix[]) : [p as IpPrefix];
+}
+
+function first<K, V>(m: Map<K, V>): V | undefined {
+  for (const v of m.values()) return v;
+  return undefined;
 }
 
 function sameList(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {

@@ -75,7 +75,7 @@ const arbSubset = fc.subarray([0, 1, 2, 3, 4], { minLength: 1 });
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: PEERS.length - 1 }).chain((i) =>
-    fc.record({ op: fc.constant('announce' as const), peer: fc.constant(i + 1), prefixes: arbSubset, attrs: arbAttrs(PEERS[i].asn), badNextHop: fc.boolean({ }) })) },
+    fc.record({ op: fc.constant('announce' as const), peer: fc.constant(i + 1), prefixes: arbSubset, attrs: arbAttrs(PEERS[i].asn), badNextHop: fc.boolean() })) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('withdraw' as const), peer: fc.integer({ min: 1, max: PEERS.length }), prefixes: arbSubset }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reset' as const), peer: fc.integer({ min: 1, max: PEERS.length }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('originate' as const), prefixes: arbSubset, med: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }) },
