@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BgpSpeaker } from '../../../src/bgp/speaker.js';
+import { parsePrefix, type IpPrefix } from '../../../src/lib/prefix.js';
 import { attr, message, update, MANDATORY, NLRI_TWO, ORIGIN_IGP, AS_PATH_65001, NEXT_HOP_10_0_0_1 } from '../../unit/bgp-wire/build.js';
 import { KEEPALIVE_BYTES, makeSpeaker, neighbor, ourOpen, RawPeer, testPort, waitFor, type SpeakerLog } from './harness.js';
 
@@ -60,6 +61,12 @@ async function expectStillUp(peer: RawPeer, s: BgpSpeaker): Promise<void> {
   expect(peer.received.filter((m) => m.type === 3)).toEqual([]);
   expect(peer.closed).toBe(false);
   expect(s.neighbors()[0].state).toBe('Established');
+}
+
+function parse(text: string): IpPrefix {
+  const r = parsePrefix(text);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
 }
 
 const has = (s: BgpSpeaker, p: string) => s.rib(p).length > 0;
@@ -146,6 +153,17 @@ describe('robustness.md BGP rows through a live session', () => {
     await expectReset(peer, s, 2, 3);
   });
 
+  it('row 8: optional parameters overrunning -> 2/0; RFC 9072 extended form -> 2/4', async () => {
+    const { s, peer } = await connected();
+    // The parameter says 14 bytes of capabilities inside a 12-byte parameter block.
+    peer.send(message(1, '04fde900090a0000020c' + '020e01040001000141040000fde9'));
+    await expectReset(peer, s, 2, 0);
+    await s.stop();
+    const c = await connected();
+    c.peer.send(message(1, '04fde900090a000002ff' + 'ff000c' + '02000a' + '01040001000141040000fde9'));
+    await expectReset(c.peer, c.s, 2, 4);
+  });
+
   it('row 9: unknown capability -> ignored, the session comes up', async () => {
     const { s, peer } = await connected();
     const caps = '02 12 01040001 0001 4104 0000fde9 4504 00010101'.replace(/\s+/g, ''); // + capability 69 (ADD-PATH)
@@ -206,6 +224,28 @@ describe('robustness.md BGP rows through a live session', () => {
     }
   });
 
+  it('row 17: MED of 3 bytes -> treat-as-withdraw', async () => {
+    const { s, peer } = await established();
+    await announceTwo(peer, s);
+    peer.send(update(MANDATORY + attr(0x80, 4, '000064'), NLRI_TWO));
+    await expectWithdrawnTwo(peer, s);
+  });
+
+  it('row 18: ATOMIC_AGGREGATE of 1 byte -> attribute discarded, route installed without it', async () => {
+    const { s, peer } = await established();
+    peer.send(update(MANDATORY + attr(0x40, 6, '01'), NLRI_TWO));
+    await waitFor('installed', () => has(s, '198.51.100.0/24') || undefined);
+    expect(s.table.bestPath(parse('198.51.100.0/24'))?.attrs.atomicAggregate).toBeUndefined();
+    await expectStillUp(peer, s);
+  });
+
+  it('row 19: COMMUNITIES of 3 bytes -> treat-as-withdraw', async () => {
+    const { s, peer } = await established();
+    await announceTwo(peer, s);
+    peer.send(update(MANDATORY + attr(0xc0, 8, 'fde900'), NLRI_TWO));
+    await expectWithdrawnTwo(peer, s);
+  });
+
   it('row 20: an attribute twice -> the first kept, the route installed, session up', async () => {
     const { s, peer } = await established();
     peer.send(update(MANDATORY + attr(0x80, 4, '00000064') + attr(0x80, 4, '000000c8'), NLRI_TWO));
@@ -231,6 +271,20 @@ describe('robustness.md BGP rows through a live session', () => {
     const { s, peer } = await established();
     peer.send(update('', '', '20 0a0000'));
     await expectReset(peer, s, 3, 10);
+  });
+
+  it('row 23: MP_REACH IPv6 next hop of 8 bytes -> 3/9 with the attribute, closed', async () => {
+    const { s, peer } = await established();
+    const nh8 = attr(0x80, 14, '0002 01 08 20010db800000001 00 30 20010db80001');
+    peer.send(update(nh8 + ORIGIN_IGP + AS_PATH_65001));
+    await expectReset(peer, s, 3, 9, nh8);
+  });
+
+  it('row 24: malformed attributes this speaker does not implement (23, 35) -> no reset, route installed', async () => {
+    const { s, peer } = await established();
+    peer.send(update(MANDATORY + attr(0xc0, 23, 'ff') + attr(0xc0, 35, '0000fd'), NLRI_TWO));
+    await waitFor('installed', () => has(s, '203.0.113.0/25') || undefined);
+    await expectStillUp(peer, s);
   });
 
   it('row 25: UPDATE in OpenSent -> 5/1', async () => {
