@@ -152,7 +152,9 @@ export function planLab(lab: string, topo: Topology, opts: PlanOptions): Plan {
     }
     if (node.defaultRoute?.ipv4) ipLines.push({ ns: n, argv: ['route', 'add', 'default', 'via', node.defaultRoute.ipv4] });
     if (node.defaultRoute?.ipv6) ipLines.push({ ns: n, argv: ['route', 'add', '::/0', 'via', node.defaultRoute.ipv6] });
-    if (kernelForwards(node, topo, opts)) {
+    // Hosts and kernel-forwarding nodes get their static routes from the kernel;
+    // router processes install their own.
+    if (node.kind === 'host' || node.kind === 'external' || kernelForwards(node, topo, opts)) {
       for (const r of node.staticRoutes ?? []) {
         ipLines.push({ ns: n, argv: ['route', 'add', r.prefix, 'via', r.via] });
       }
