@@ -3,7 +3,7 @@
  * stream splitter, the decoders and the FSM; counts uncaught exceptions
  * (must be 0) and the time per message.
  *
- * Corpus: the messages captured from BIRD (test/unit/bgp-wire/vectors.ts)
+ * Corpus: the messages captured from BIRD and FRR (test/unit/bgp-wire/vectors.ts)
  * plus messages from our own builder (2-octet AS paths, AS4_PATH, large
  * attributes, many NLRI). Mutations: bit flips, interesting byte values,
  * 1- and 2-byte length fields rewritten, truncations (header length fixed up
@@ -26,7 +26,7 @@ import { buildOpen } from '../src/bgp/wire/open-checks.js';
 import { encodeNotification, ceaseNotification } from '../src/bgp/wire/notification.js';
 import { eventForMessage, initialState, step, type FsmConfig, type FsmState } from '../src/bgp/fsm.js';
 import type { CodecContext, UpdateMessage } from '../src/bgp/wire/types.js';
-import { CAPTURED, hexToBytes } from '../test/unit/bgp-wire/vectors.js';
+import { CAPTURED, CAPTURED_FRR, hexToBytes } from '../test/unit/bgp-wire/vectors.js';
 
 /** Small fast seeded PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -67,7 +67,7 @@ function generatedCorpus(): Uint8Array[] {
 }
 
 export function corpus(): Uint8Array[] {
-  return [...CAPTURED.map((v) => hexToBytes(v.hex)), ...generatedCorpus()];
+  return [...CAPTURED.map((v) => hexToBytes(v.hex)), ...CAPTURED_FRR.map((v) => hexToBytes(v.hex)), ...generatedCorpus()];
 }
 
 const INTERESTING = [0x00, 0x01, 0x02, 0x03, 0x04, 0x0f, 0x10, 0x1f, 0x20, 0x21, 0x40, 0x7f, 0x80, 0x81, 0xc0, 0xd0, 0xe0, 0xfe, 0xff];
