@@ -99,6 +99,8 @@ interface OutState {
   eorPending: boolean;
   initialDone: boolean;
   readonly families: ReadonlySet<Family>;
+  /** After ROUTE-REFRESH: per prefix id, send again even if unchanged. */
+  resend: Uint8Array | undefined;
   /** One-entry memo: consecutive prefixes usually share source attributes. */
   memoIn: RouteAttrs | undefined;
   memoSrc: number;
@@ -208,7 +210,7 @@ export class Rib {
     const out: OutState = {
       advertised: [], count: 0, dirty: new Uint8Array(this.prefixes.capacity), queue: [], head: 0,
       eorPending: true, initialDone: false, families: new Set(fams),
-      memoIn: undefined, memoSrc: -1, memoFam: 0, memoBlocked: false, memoTerm: -2, memoOut: undefined,
+      resend: undefined, memoIn: undefined, memoSrc: -1, memoFam: 0, memoBlocked: false, memoTerm: -2, memoOut: undefined,
     };
     p.out = out;
     const top = this.prefixes.highWater;
@@ -725,8 +727,17 @@ export class Rib {
       out.dirty[pid] = 0;
       const want = this.exportFor(p, out, pid);
       const old = pid < out.advertised.length ? out.advertised[pid] : undefined;
+      const resend = out.resend !== undefined && pid < out.resend.length && out.resend[pid] === 1;
+      if (resend) (out.resend as Uint8Array)[pid] = 0;
       if (want === old) {
-        if (want !== undefined) this.attrs.release(want);
+        if (want !== undefined) {
+          this.attrs.release(want);
+          if (resend) {
+            let g = groups.get(want);
+            if (g === undefined) { g = []; groups.set(want, g); }
+            g.push(this.prefixes.prefix(pid));
+          }
+        }
       } else if (want === undefined) {
         out.advertised[pid] = undefined;
         out.count--;
@@ -744,7 +755,7 @@ export class Rib {
       }
       this.prefixes.unref(pid);
     }
-    if (out.head === out.queue.length) { out.queue = []; out.head = 0; }
+    if (out.head === out.queue.length) { out.queue = []; out.head = 0; out.resend = undefined; }
     else if (out.head > 4096 && out.head * 2 > out.queue.length) { out.queue = out.queue.slice(out.head); out.head = 0; }
     const batches: OutBatch[] = [];
     for (const [attrs, prefixes] of groups) batches.push({ family: prefixes[0].family, attrs, prefixes });
@@ -755,6 +766,22 @@ export class Rib {
       endOfRib = [...out.families].sort();
     }
     return { batches, withdrawals, endOfRib, more: out.head < out.queue.length };
+  }
+
+  /**
+   * The neighbour sent ROUTE-REFRESH (RFC 2918): everything it holds is sent
+   * again (changes since are sent as usual), followed by End-of-RIB.
+   */
+  routeRefresh(id: number): void {
+    const out = this.state(id).out;
+    if (out === undefined) return;
+    out.resend = new Uint8Array(Math.max(out.advertised.length, this.prefixes.capacity));
+    for (let i = 0; i < out.advertised.length; i++) {
+      if (out.advertised[i] === undefined) continue;
+      out.resend[i] = 1;
+      this.markDirty(out, i);
+    }
+    out.eorPending = true;
   }
 
   /** True when neighbour `id` has output waiting (including End-of-RIB). */
@@ -872,6 +899,9 @@ export class Rib {
 
   /** Accepted-prefix count of neighbour `id` (what max-prefix is compared with). */
   acceptedCount(id: number): number { return this.state(id).count; }
+
+  /** Routes from neighbour `id` kept out by loop detection or import policy. */
+  rejectedCount(id: number): number { return this.state(id).rejected.size; }
 
   // ------------------------------------------------------------------ helpers
 

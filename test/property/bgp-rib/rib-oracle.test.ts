@@ -5,7 +5,7 @@
  * sizes. At the end the Loc-RIB must equal best paths recomputed from scratch
  * by a separate, plain implementation of the decision process over the last
  * announcement of every (neighbour, prefix), and what two receivers (one eBGP,
- * one iBGP) were sent must equal what the export rules give for that Loc-RIB.
+ * one iBGP, sometimes asking for ROUTE-REFRESH) were sent must equal what the export rules give for that Loc-RIB.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -51,7 +51,8 @@ type Op =
   | { op: 'unoriginate'; prefixes: number[] }
   | { op: 'flap' }
   | { op: 'process'; chunk: number }
-  | { op: 'pull'; receiver: 0 | 1; chunk: number };
+  | { op: 'pull'; receiver: 0 | 1; chunk: number }
+  | { op: 'refresh'; receiver: 0 | 1 };
 
 const arbPath = (peerAsn: number): fc.Arbitrary<AsPathSegment[]> =>
   fc.tuple(fc.array(fc.constantFrom(64512, 64513, 64514, 65003, LOCAL_AS), { maxLength: 3 }), fc.boolean(), fc.boolean()).map(([rest, set, empty]) => {
@@ -83,6 +84,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'flap' as const }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('process' as const), chunk: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('pull' as const), receiver: fc.constantFrom(0 as const, 1 as const), chunk: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('refresh' as const), receiver: fc.constantFrom(0 as const, 1 as const) }) },
 );
 
 // ---------------------------------------------------------------- the oracle
@@ -227,6 +229,9 @@ function run(ops: readonly Op[], multipath: boolean): void {
         break;
       case 'pull':
         pull(op.receiver, op.chunk);
+        break;
+      case 'refresh':
+        rib.routeRefresh(receivers[op.receiver]);
         break;
     }
   }

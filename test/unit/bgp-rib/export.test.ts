@@ -271,3 +271,23 @@ describe('output to a neighbour', () => {
     expect(out.batches[0].attrs.asPath).toEqual([{ type: 2, asns: [65003] }]);
   });
 });
+
+describe('ROUTE-REFRESH (RFC 2918)', () => {
+  it('sends everything the neighbour holds again, then End-of-RIB', () => {
+    const { rib, e1, e2, e3, i1, i2 } = lab();
+    drain(rib, [e1, e2, e3, i1, i2]);
+    announce(rib, e1, ['203.0.113.0/24', '198.51.100.0/24'], attrs([65002]));
+    rib.processAll();
+    expect(sent(rib, e2).sort()).toEqual(['198.51.100.0/24', '203.0.113.0/24']);
+    expect(sent(rib, e2)).toEqual([]);
+    rib.routeRefresh(e2);
+    // A change after the refresh request is merged into the same pass.
+    rib.enqueueWithdraw(e1, [pfx('198.51.100.0/24')]);
+    rib.processAll();
+    const out = rib.pendingUpdates(e2);
+    expect(out.batches.flatMap((b) => b.prefixes.map(formatPrefix))).toEqual(['203.0.113.0/24']);
+    expect(out.withdrawals.map(formatPrefix)).toEqual(['198.51.100.0/24']);
+    expect(out.endOfRib).toEqual([4, 6]);
+    expect(sent(rib, e2)).toEqual([]);
+  });
+});
