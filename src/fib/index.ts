@@ -83,11 +83,13 @@ export class Ipv4Lpm {
     let v = t.root[addr >>> 16];
     if (v >= -1) return v;
     const mem = t.mem;
-    let p = -2 - v + ((addr >>> 12) & 0xe);
-    v = mem[mem[p + 1] + popcount32(mem[p] & ((2 << ((addr >>> 8) & 31)) - 1))];
+    let o = -2 - v;
+    let w = (addr >>> 13) & 7;
+    v = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << ((addr >>> 8) & 31)) - 1))];
     if (v >= -1) return v;
-    p = -2 - v + ((addr >>> 4) & 0xe);
-    return mem[mem[p + 1] + popcount32(mem[p] & ((2 << (addr & 31)) - 1))];
+    o = -2 - v;
+    w = (addr >>> 5) & 7;
+    return mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (addr & 31)) - 1))];
   }
 
   /**
@@ -113,12 +115,13 @@ export class Ipv4Lpm {
       const v = out[i];
       if (v <= -2) {
         const a = addrs[i];
-        const p = -2 - v + ((a >>> 12) & 0xe);
-        let x = mem[p] & ((2 << ((a >>> 8) & 31)) - 1);
+        const o = -2 - v;
+        const w = (a >>> 13) & 7;
+        let x = mem[o + w] & ((2 << ((a >>> 8) & 31)) - 1);
         x = x - ((x >>> 1) & 0x55555555);
         x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
         x = (x + (x >>> 4)) & 0x0f0f0f0f;
-        const r = mem[mem[p + 1] + (Math.imul(x, 0x01010101) >>> 24)];
+        const r = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + (Math.imul(x, 0x01010101) >>> 24)];
         out[i] = r;
         if (r <= -2) deeper = 1;
       }
@@ -128,8 +131,9 @@ export class Ipv4Lpm {
       const v = out[i];
       if (v <= -2) {
         const a = addrs[i];
-        const p = -2 - v + ((a >>> 4) & 0xe);
-        out[i] = mem[mem[p + 1] + popcount32(mem[p] & ((2 << (a & 31)) - 1))];
+        const o = -2 - v;
+        const w = (a >>> 5) & 7;
+        out[i] = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (a & 31)) - 1))];
       }
     }
   }
@@ -190,8 +194,9 @@ export class Ipv6Lpm {
     do {
       const word = d < 64 ? (d < 32 ? w0 : w1) : d < 96 ? w2 : w3;
       const s = (word >>> (24 - (d & 31))) & 255;
-      const p = -2 - v + ((s >>> 5) << 1);
-      v = mem[mem[p + 1] + popcount32(mem[p] & ((2 << (s & 31)) - 1))];
+      const o = -2 - v;
+      const w = s >>> 5;
+      v = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (s & 31)) - 1))];
       d += 8;
     } while (v <= -2);
     return v;
@@ -218,12 +223,13 @@ export class Ipv6Lpm {
         const v = out[i];
         if (v <= -2) {
           const s = (addrs[(i << 2) + wi] >>> sh) & 255;
-          const p = -2 - v + ((s >>> 5) << 1);
-          let x = mem[p] & ((2 << (s & 31)) - 1);
+          const o = -2 - v;
+          const w = s >>> 5;
+          let x = mem[o + w] & ((2 << (s & 31)) - 1);
           x = x - ((x >>> 1) & 0x55555555);
           x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
           x = (x + (x >>> 4)) & 0x0f0f0f0f;
-          const r = mem[mem[p + 1] + (Math.imul(x, 0x01010101) >>> 24)];
+          const r = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + (Math.imul(x, 0x01010101) >>> 24)];
           out[i] = r;
           if (r <= -2) deeper = 1;
         }

@@ -5,12 +5,12 @@
  *
  * Layout (all typed arrays, no objects on the lookup path):
  * - `root`: Int32Array(65536), one entry per /16.
- * - `mem`: one Int32Array holding every node contiguously: 8 pairs (bitmap
- *   word, leaf base), the node id, then the node's leaves. The 256 slots of a
- *   node are run-length compressed: bit j of bitmap word w is set when slot
- *   32w+j starts a new run of equal values; base w is the index in `mem` of
- *   the last leaf before word w. Slot s = 32w + j is read as
- *   `mem[base_w + popcount(bitmap_w & ((2 << j) - 1))]` (Poptrie's
+ * - `mem`: one Int32Array holding every node contiguously: 8 bitmap words,
+ *   2 words of packed byte counts, the node id, then the node's leaves. The
+ *   256 slots of a node are run-length compressed: bit j of bitmap word w is
+ *   set when slot 32w+j starts a new run of equal values; count byte w is the
+ *   number of runs starting before word w. Slot s = 32w + j is read as
+ *   `mem[o + 10 + count_w + popcount(bitmap_w & ((2 << j) - 1))]` (Poptrie's
  *   bitmap-and-popcount idea with a 256-bit node and its leaves inline, so a
  *   lookup step usually touches one or two adjacent cache lines).
  * - Entry encoding in `root` and `mem`: >= 0 next hop, -1 no route,
@@ -42,9 +42,11 @@ export function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/** Node header: 8 (bitmap, leaf base) pairs, then the node id; leaves follow. */
-const ID = 16;
-const HDR = 17;
+/** Node header: 8 bitmap words, 2 words of packed run counts, the node id; leaves follow. */
+const ID = 10;
+const HDR = 11;
+const COUNTS_0_3_ONE_RUN = 0x01010100; // runs before words 0..3: 0, 1, 1, 1
+const COUNTS_4_7_ONE_RUN = 0x01010101;
 const UNTOUCHED = -3;
 
 /** Shared engine; the hot-path lookups live in the IPv4/IPv6 facades. */
@@ -66,11 +68,20 @@ export class LpmTrie {
   private nRuns: Int32Array;
   private nDef: Int32Array;
   private nCount: Int32Array;
-  private nParent: Int32Array;
-  private nPSlot: Int32Array;
-  private nExpl: Int32Array;
+  /** parent link: (parent id << 8) | slot, or -1 - slot for a child of the root */
+  private nLink: Int32Array;
+  /** offset of the node's 8-word "explicit" bitmap in explPool, or -1 (all clear) */
+  private nExplAt: Int32Array;
+  private explPool = new Int32Array(8 * 1024);
+  private explTop = 0;
+  private readonly freeExpl: number[] = [];
+  private readonly freshList: number[] = [];
   /** 1 when the node was made since the last flush: all its prefixes are queued */
   private nFresh: Uint8Array;
+  /** bit i: a prefix of length depth+1+i has been stored in this node (never cleared; skips probes) */
+  private nLens: Uint8Array;
+  /** the same for the root, bit = length 0..16 */
+  private rootLens = 0;
   /** prefixes of length <= 16 now, and when the last flush ended */
   private rootPrefixes = 0;
   private rootPrefixesAtFlush = 0;
@@ -94,10 +105,10 @@ export class LpmTrie {
     this.nRuns = new Int32Array(this.nodeCap);
     this.nDef = new Int32Array(this.nodeCap);
     this.nCount = new Int32Array(this.nodeCap);
-    this.nParent = new Int32Array(this.nodeCap);
-    this.nPSlot = new Int32Array(this.nodeCap);
-    this.nExpl = new Int32Array(this.nodeCap * 8);
+    this.nLink = new Int32Array(this.nodeCap);
+    this.nExplAt = new Int32Array(this.nodeCap);
     this.nFresh = new Uint8Array(this.nodeCap);
+    this.nLens = new Uint8Array(this.nodeCap);
     this.mem = new Int32Array(4096);
     for (let i = 0; i <= 256; i++) this.freeSegs.push([]);
     const levels = (this.maxLen - 16) / 8 + 1;
@@ -116,8 +127,8 @@ export class LpmTrie {
 
   byteLength(): { structure: number; table: number; total: number } {
     const structure = this.root.byteLength + this.mem.byteLength + this.nOff.byteLength +
-      this.nRuns.byteLength + this.nDef.byteLength + this.nCount.byteLength + this.nParent.byteLength +
-      this.nPSlot.byteLength + this.nExpl.byteLength + this.queue.byteLength;
+      this.nRuns.byteLength + this.nDef.byteLength + this.nCount.byteLength + this.nLink.byteLength +
+      this.nExplAt.byteLength + this.explPool.byteLength + this.nFresh.byteLength + this.nLens.byteLength + this.queue.byteLength;
     const table = this.table.byteLength();
     return { structure, table, total: structure + table };
   }
@@ -162,12 +173,14 @@ export class LpmTrie {
     this.nRuns = g(this.nRuns, 1);
     this.nDef = g(this.nDef, 1);
     this.nCount = g(this.nCount, 1);
-    this.nParent = g(this.nParent, 1);
-    this.nPSlot = g(this.nPSlot, 1);
-    this.nExpl = g(this.nExpl, 8);
+    this.nLink = g(this.nLink, 1);
+    this.nExplAt = g(this.nExplAt, 1);
     const f = new Uint8Array(cap);
     f.set(this.nFresh);
     this.nFresh = f;
+    const lens = new Uint8Array(cap);
+    lens.set(this.nLens);
+    this.nLens = lens;
     this.nodeCap = cap;
   }
 
@@ -194,8 +207,8 @@ export class LpmTrie {
   /** Index in mem of the leaf holding slot s of the node at offset o. */
   private leafIndex(o: number, s: number): number {
     const mem = this.mem;
-    const p = o + ((s >>> 5) << 1);
-    return mem[p + 1] + popcount32(mem[p] & ((2 << (s & 31)) - 1));
+    const w = s >>> 5;
+    return o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (s & 31)) - 1));
   }
 
   /** Child node id of slot s of node n, or -1 when the slot is a leaf. */
@@ -212,7 +225,7 @@ export class LpmTrie {
     let prevVal = mem[k];
     if (prevVal <= -2) prevVal = -2 - mem[-2 - prevVal + ID];
     for (let w = 0; w < 8; w++) {
-      let bm = mem[o + (w << 1)];
+      let bm = mem[o + w];
       while (bm !== 0) {
         const low = bm & -bm;
         const pos = (w << 5) + (31 - Math.clz32(low));
@@ -244,14 +257,16 @@ export class LpmTrie {
     let v = sc[0];
     mem[k] = v <= -2 ? -2 - nOff[-2 - v] : v;
     let bm = 1;
-    // base of word w = index of the last leaf written before word w
-    mem[o + 1] = k - 1;
+    let c03 = 0;
+    let c47 = 0;
     for (let s = 1; s < 256; s++) {
       if ((s & 31) === 0) {
         const w = s >>> 5;
-        mem[o + (w << 1) - 2] = bm;
-        mem[o + (w << 1) + 1] = k;
+        mem[o + w - 1] = bm;
         bm = 0;
+        const c = k - (o + HDR) + 1; // runs before word w
+        if (w < 4) c03 |= c << (w << 3);
+        else c47 |= c << ((w - 4) << 3);
       }
       v = sc[s];
       if (v !== sc[s - 1]) {
@@ -259,16 +274,18 @@ export class LpmTrie {
         mem[++k] = v <= -2 ? -2 - nOff[-2 - v] : v;
       }
     }
-    mem[o + 14] = bm;
+    mem[o + 7] = bm;
+    mem[o + 8] = c03;
+    mem[o + 9] = c47;
     mem[o + ID] = n;
   }
 
   /** Point n's parent at n's current offset (after n moved). */
   private relink(n: number): void {
-    const p = this.nParent[n];
+    const link = this.nLink[n];
     const ptr = -2 - this.nOff[n];
-    if (p < 0) this.root[this.nPSlot[n]] = ptr;
-    else this.mem[this.leafIndex(this.nOff[p], this.nPSlot[n])] = ptr;
+    if (link < 0) this.root[-1 - link] = ptr;
+    else this.mem[this.leafIndex(this.nOff[link >>> 8], link & 255)] = ptr;
   }
 
   /** Make a child node of `parent` (-1: root) at slot `pslot`, all 256 slots `value`. */
@@ -276,20 +293,21 @@ export class LpmTrie {
     const n = this.allocNode();
     this.nDef[n] = value;
     this.nCount[n] = 0;
-    this.nParent[n] = parent;
-    this.nPSlot[n] = pslot;
+    this.nLink[n] = parent < 0 ? -1 - pslot : (parent << 8) | pslot;
     this.nRuns[n] = 1;
     const o = this.allocSeg(1);
     this.nOff[n] = o;
     const mem = this.mem;
-    for (let w = 0; w < 8; w++) {
-      mem[o + 2 * w] = w === 0 ? 1 : 0;
-      mem[o + 2 * w + 1] = w === 0 ? o + HDR - 1 : o + HDR;
-    }
+    mem[o] = 1;
+    for (let w = 1; w < 8; w++) mem[o + w] = 0;
+    mem[o + 8] = COUNTS_0_3_ONE_RUN;
+    mem[o + 9] = COUNTS_4_7_ONE_RUN;
     mem[o + ID] = n;
     mem[o + HDR] = value;
-    for (let w = 0; w < 8; w++) this.nExpl[n * 8 + w] = 0;
+    this.nExplAt[n] = -1;
+    this.nLens[n] = 0;
     this.nFresh[n] = 1;
+    this.freshList.push(n);
     return n;
   }
 
@@ -302,7 +320,34 @@ export class LpmTrie {
     }
     this.freeSegs[runs].push(o);
     this.nRuns[n] = 0;
+    if (this.nExplAt[n] >= 0) this.freeExpl.push(this.nExplAt[n]);
+    this.nExplAt[n] = -1;
     this.freeNodes.push(n);
+  }
+
+  private explSet(n: number, s: number): void {
+    let e = this.nExplAt[n];
+    if (e < 0) {
+      const f = this.freeExpl.pop();
+      if (f !== undefined) e = f;
+      else {
+        if (this.explTop + 8 > this.explPool.length) {
+          const b = new Int32Array(Math.ceil(this.explPool.length * 1.5) + 8);
+          b.set(this.explPool);
+          this.explPool = b;
+        }
+        e = this.explTop;
+        this.explTop += 8;
+      }
+      this.explPool.fill(0, e, e + 8);
+      this.nExplAt[n] = e;
+    }
+    this.explPool[e + (s >>> 5)] |= 1 << (s & 31);
+  }
+
+  private explClear(n: number, s: number): void {
+    const e = this.nExplAt[n];
+    if (e >= 0) this.explPool[e + (s >>> 5)] &= ~(1 << (s & 31));
   }
 
   /** Set one slot of node n (level lvl) to v (scratch form), immediately. */
@@ -328,7 +373,10 @@ export class LpmTrie {
     this.maskInto(key, len, kb);
     const old = this.table.set(kb, len, value);
     if (old === value) return;
-    if (old < 0 && len <= 16) this.rootPrefixes++;
+    if (old < 0 && len <= 16) {
+      this.rootPrefixes++;
+      this.rootLens |= 1 << len;
+    }
     if (old < 0 && len > 16) {
       // A new prefix below the first level: count it along its path, making nodes.
       const rs = kb[0] >>> 16;
@@ -354,6 +402,7 @@ export class LpmTrie {
         depth += 8;
         lvl++;
       }
+      this.nLens[n] |= 1 << (len - depth - 1);
     }
     this.enqueue(kb, len);
   }
@@ -486,7 +535,9 @@ export class LpmTrie {
   private endFlush(count: number): void {
     this.pending = 0;
     this.rootPrefixesAtFlush = this.rootPrefixes;
-    this.nFresh.fill(0, 0, this.nodeTop);
+    const fl = this.freshList;
+    for (let i = 0; i < fl.length; i++) this.nFresh[fl[i]] = 0;
+    fl.length = 0;
     if (count >= 65536) this.trim();
   }
 
@@ -494,6 +545,7 @@ export class LpmTrie {
   private trim(): void {
     this.queue = new Uint32Array(64 * (this.words + 1));
     if (this.mem.length > this.memTop * 1.05 + 4096) this.mem = this.mem.slice(0, Math.ceil(this.memTop * 1.02) + 1024);
+    if (this.explPool.length > this.explTop * 1.05 + 4096) this.explPool = this.explPool.slice(0, Math.ceil(this.explTop * 1.02) + 1024);
     const cap = Math.max(64, Math.ceil(this.nodeTop * 1.02) + 16);
     if (this.nodeCap > cap) {
       const cut = (a: Int32Array, per: number): Int32Array => a.slice(0, cap * per);
@@ -501,10 +553,10 @@ export class LpmTrie {
       this.nRuns = cut(this.nRuns, 1);
       this.nDef = cut(this.nDef, 1);
       this.nCount = cut(this.nCount, 1);
-      this.nParent = cut(this.nParent, 1);
-      this.nPSlot = cut(this.nPSlot, 1);
-      this.nExpl = cut(this.nExpl, 8);
+      this.nLink = cut(this.nLink, 1);
+      this.nExplAt = cut(this.nExplAt, 1);
       this.nFresh = this.nFresh.slice(0, cap);
+      this.nLens = this.nLens.slice(0, cap);
       this.nodeCap = cap;
     }
   }
@@ -541,7 +593,7 @@ export class LpmTrie {
             pv[s] = val;
           }
         }
-        if (n >= 0) for (let s = first; s < last; s++) this.nExpl[n * 8 + (s >>> 5)] |= 1 << (s & 31);
+        if (n >= 0) for (let s = first; s < last; s++) this.explSet(n, s);
       }
     }
     if (!anyChild) return;
@@ -566,11 +618,14 @@ export class LpmTrie {
     for (let i = 0; i < W; i++) kb[i] = q[o + i];
     const depth = this.depthOf(len);
     const minLen = n < 0 ? 0 : depth + 1;
+    // lengths that have held prefixes at this level: others need no probe
+    const lm = n < 0 ? this.rootLens : this.nLens[n];
     let val = this.table.get(kb, len);
     let ex = val >= 0;
     if (!ex) {
       const kt = this.kt;
       for (let l = len - 1; l >= minLen; l--) {
+        if (((lm >>> (l - minLen)) & 1) === 0) continue;
         this.maskInto(kb, l, kt);
         const v = this.table.get(kt, l);
         if (v >= 0) { val = v; ex = true; break; }
@@ -578,16 +633,16 @@ export class LpmTrie {
       if (!ex) val = n < 0 ? NO_ROUTE : this.nDef[n];
     }
     const slotLen = n < 0 ? 16 : depth + 8;
-    this.walk(kb, len, slotLen, depth, val, ex, n, lvl, sc);
+    this.walk(kb, len, slotLen, depth, val, ex, n, lvl, sc, lm, minLen);
   }
 
-  private walk(kb: Uint32Array, len: number, slotLen: number, depth: number, val: number, ex: boolean, n: number, lvl: number, sc: Int32Array): void {
+  /** lm: bit (L - lb) set when length L may hold prefixes at this level. */
+  private walk(kb: Uint32Array, len: number, slotLen: number, depth: number, val: number, ex: boolean, n: number, lvl: number, sc: Int32Array, lm: number, lb: number): void {
     if (len === slotLen) {
       const s = n < 0 ? kb[0] >>> 16 : LpmTrie.slotAt(kb, depth);
       if (n >= 0) {
-        const e = n * 8 + (s >>> 5);
-        if (ex) this.nExpl[e] |= 1 << (s & 31);
-        else this.nExpl[e] &= ~(1 << (s & 31));
+        if (ex) this.explSet(n, s);
+        else this.explClear(n, s);
       }
       const cur = sc[s];
       if (cur <= -2) {
@@ -604,15 +659,16 @@ export class LpmTrie {
     const bit = 1 << (31 - (b & 31));
     const saved = kb[wi];
     kb[wi] = saved & ~bit;
+    const probe = ((lm >>> (len + 1 - lb)) & 1) !== 0;
     let v0 = val, e0 = ex;
-    const h0 = this.table.get(kb, len + 1);
+    const h0 = probe ? this.table.get(kb, len + 1) : -1;
     if (h0 >= 0) { v0 = h0; e0 = true; }
-    this.walk(kb, len + 1, slotLen, depth, v0, e0, n, lvl, sc);
+    this.walk(kb, len + 1, slotLen, depth, v0, e0, n, lvl, sc, lm, lb);
     kb[wi] = (saved | bit) >>> 0;
     let v1 = val, e1 = ex;
-    const h1 = this.table.get(kb, len + 1);
+    const h1 = probe ? this.table.get(kb, len + 1) : -1;
     if (h1 >= 0) { v1 = h1; e1 = true; }
-    this.walk(kb, len + 1, slotLen, depth, v1, e1, n, lvl, sc);
+    this.walk(kb, len + 1, slotLen, depth, v1, e1, n, lvl, sc, lm, lb);
     kb[wi] = saved;
   }
 
@@ -621,10 +677,11 @@ export class LpmTrie {
     this.nDef[c] = val;
     const sc = this.scratch[lvl];
     this.decompress(c, sc);
-    const e = c * 8;
+    const e = this.nExplAt[c];
+    const pool = this.explPool;
     let changed = false;
     for (let s = 0; s < 256; s++) {
-      if ((this.nExpl[e + (s >>> 5)] >>> (s & 31)) & 1) continue;
+      if (e >= 0 && (pool[e + (s >>> 5)] >>> (s & 31)) & 1) continue;
       const cur = sc[s];
       if (cur <= -2) {
         const g = -2 - cur;

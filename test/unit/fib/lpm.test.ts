@@ -1,0 +1,125 @@
+/**
+ * Targeted cases for the LPM structures (edges of the address space, level
+ * boundaries, argument checks) and one larger seeded workload: a bulk load,
+ * then single updates each followed by lookups, checked against the reference.
+ */
+import { describe, expect, it } from 'vitest';
+import { createIpv4Lpm, createIpv6Lpm } from '../../../src/fib/index.js';
+import { ReferenceLpm } from '../../property/fib/reference.js';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+describe('IPv4 LPM edges', () => {
+  it('default route, host routes at 0.0.0.0 and 255.255.255.255, and /16 and /24 boundaries', () => {
+    const l = createIpv4Lpm();
+    expect(l.lookup(0)).toBe(-1);
+    l.insert(0, 0, 1);
+    l.insert(0xffffffff, 32, 2);
+    l.insert(0, 32, 3);
+    l.insert(0x0a000000, 16, 4);
+    l.insert(0x0a000100, 24, 5);
+    l.insert(0x0a000180, 25, 6);
+    expect([l.lookup(0), l.lookup(1), l.lookup(0xffffffff), l.lookup(0xfffffffe)]).toEqual([3, 1, 2, 1]);
+    expect([l.lookup(0x0a0000ff), l.lookup(0x0a000100), l.lookup(0x0a00017f), l.lookup(0x0a000180), l.lookup(0x0a0001ff), l.lookup(0x0a000200), l.lookup(0x0a010000)])
+      .toEqual([4, 5, 5, 6, 6, 4, 1]);
+    expect(l.remove(0x0a000100, 24)).toBe(true);
+    expect([l.lookup(0x0a000100), l.lookup(0x0a000180)]).toEqual([4, 6]);
+    expect(l.remove(0, 0)).toBe(true);
+    expect([l.lookup(1), l.lookup(0x0a000100)]).toEqual([-1, 4]);
+    expect(l.matches(0x0a000181).map((m) => [m.addr >>> 0, m.len, m.nextHop])).toEqual([[0x0a000000, 16, 4], [0x0a000180, 25, 6]]);
+  });
+
+  it('ignores host bits, reports unknown removes, and rejects bad lengths and next hops', () => {
+    const l = createIpv4Lpm();
+    l.insert(0x0a0102ff, 8, 7);
+    expect(l.get(0x0a000000, 8)).toBe(7);
+    expect(l.lookup(0x0affffff)).toBe(7);
+    expect(l.remove(0x0b000000, 8)).toBe(false);
+    expect(l.remove(0x0a000000, 33)).toBe(false);
+    expect(() => l.insert(0, 33, 1)).toThrow(RangeError);
+    expect(() => l.insert(0, 8, -1)).toThrow(RangeError);
+    expect(() => l.insert(0, 8, 2 ** 30)).toThrow(RangeError);
+    expect(l.size).toBe(1);
+  });
+
+  it('a batch lookup with fewer out slots than addresses fills only what fits', () => {
+    const l = createIpv4Lpm();
+    l.insert(0x0a000000, 8, 1);
+    const out = new Int32Array(2).fill(9);
+    l.lookupBatch(Uint32Array.of(0x0a000001, 0x0b000001, 0x0a000002), out);
+    expect(Array.from(out)).toEqual([1, -1]);
+  });
+
+  it('stays equal to the reference through a bulk load and 3000 single updates', () => {
+    const r = rng(42);
+    const l = createIpv4Lpm();
+    const ref = new ReferenceLpm(1);
+    const his = [0x0a00, 0x0a01, 0xc0a8, 0x6440];
+    const lens = [8, 12, 15, 16, 17, 19, 20, 22, 23, 24, 24, 24, 25, 28, 32];
+    const pick = (): [number, number] => {
+      const a = ((his[r() % his.length] << 16) | (r() & 0xffff)) >>> 0;
+      return [a, lens[r() % lens.length]];
+    };
+    const prefixes: Array<[number, number]> = [];
+    for (let i = 0; i < 6000; i++) {
+      const [a, len] = pick();
+      l.insert(a, len, r() % 50);
+      prefixes.push([a, len]);
+    }
+    prefixes.forEach(([a, len]) => ref.insert([a], len, l.get(a, len)));
+    const check = (a: number): void => expect(l.lookup(a)).toBe(ref.lookup([a]));
+    for (let i = 0; i < 3000; i++) {
+      const a = ((his[r() % his.length] << 16) | (r() & 0xffff)) >>> 0;
+      check(a);
+    }
+    for (let i = 0; i < 3000; i++) {
+      const [a, len] = i % 3 === 0 ? pick() : prefixes[r() % prefixes.length];
+      if (r() % 2 === 0) {
+        expect(l.remove(a, len)).toBe(ref.remove([a], len));
+      } else {
+        const nh = r() % 50;
+        l.insert(a, len, nh);
+        ref.insert([a], len, nh);
+      }
+      check(a);
+      check((a | 0xff) >>> 0);
+      check(((his[r() % his.length] << 16) | (r() & 0xffff)) >>> 0);
+    }
+    expect(l.size).toBe(ref.size);
+  });
+});
+
+describe('IPv6 LPM edges', () => {
+  it('::/0, ::/128, the all-ones /128 and nested /32 /48 /64 prefixes', () => {
+    const l = createIpv6Lpm();
+    l.insert(0, 0, 0, 0, 0, 1);
+    l.insert(0, 0, 0, 0, 128, 2);
+    l.insert(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 128, 3);
+    l.insert(0x20010db8, 0, 0, 0, 32, 4);
+    l.insert(0x20010db8, 0x00010000, 0, 0, 48, 5);
+    l.insert(0x20010db8, 0x00010001, 0, 0, 64, 6);
+    expect(l.lookup(0, 0, 0, 0)).toBe(2);
+    expect(l.lookup(0, 0, 0, 1)).toBe(1);
+    expect(l.lookup(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff)).toBe(3);
+    expect(l.lookup(0xffffffff, 0xffffffff, 0xffffffff, 0xfffffffe)).toBe(1);
+    expect(l.lookup(0x20010db8, 0x00010001, 5, 5)).toBe(6);
+    expect(l.lookup(0x20010db8, 0x00010002, 5, 5)).toBe(5);
+    expect(l.lookup(0x20010db8, 0x00020000, 0, 0)).toBe(4);
+    expect(l.remove(0x20010db8, 0x00010000, 0, 0, 48)).toBe(true);
+    expect(l.lookup(0x20010db8, 0x00010002, 5, 5)).toBe(4);
+    expect(l.lookup(0x20010db8, 0x00010001, 5, 5)).toBe(6);
+    expect(l.matches(0x20010db8, 0x00010001, 0, 0).map((m) => m.len)).toEqual([0, 32, 64]);
+    const out = new Int32Array(2);
+    l.lookupBatch(Uint32Array.of(0x20010db8, 0x00010001, 0, 0, 0x30000000, 0, 0, 0), out);
+    expect(Array.from(out)).toEqual([6, 1]);
+  });
+});
