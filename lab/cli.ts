@@ -237,7 +237,7 @@ export const COMMANDS: Record<string, Command> = {
       const c = await routerControl(lab, node);
       try {
         const method = ({ interfaces: 'show.interfaces', bgp: 'show.rib', neighbors: 'show.neighbors', fib: 'show.fib', counters: 'show.counters' } as const)[what as 'bgp'];
-        const data = await c.request(method, {});
+        const data: unknown = await c.request(method, {});
         if (args.flags.has('json')) out(JSON.stringify(data, null, 2));
         else if (what === 'interfaces') out(formatInterfaces(data as InterfaceInfo[]));
         else if (what === 'bgp') out(formatRib(data as RibEntryInfo[]));
