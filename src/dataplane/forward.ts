@@ -270,6 +270,11 @@ export class Forwarder {
     this.onTrace = opts.onTrace;
     for (const i of opts.interfaces) this.byName.set(i.name, i);
     this.refreshAddresses();
+    this.neighbors.onGiveUp = (trace, now) => {
+      this.clock = now;
+      this.tr = trace as TraceScratch;
+      this.emitTrace('drop', DROP_REASON_NAMES[DropReason.neighborUnresolved]);
+    };
   }
 
   /** Re-reads the interfaces' addresses (after a change to the lists). */
@@ -308,11 +313,11 @@ export class Forwarder {
   }
 
   /** Marks an interface up or down; down flushes its neighbours (queued packets dropped). */
-  setInterfaceUp(ifIndex: number, up: boolean): void {
+  setInterfaceUp(ifIndex: number, up: boolean, now = this.clock): void {
     const i = this.interfaces[ifIndex];
     if (i.up === up) return;
     i.up = up;
-    if (!up) this.neighbors.flushInterface(ifIndex);
+    if (!up) this.neighbors.flushInterface(ifIndex, now);
   }
 
   interfaceIndex(name: string): number {
@@ -321,6 +326,7 @@ export class Forwarder {
 
   /** Neighbour timers: call every few hundred milliseconds. */
   tick(now: number): void {
+    this.clock = now;
     this.neighbors.tick(now);
   }
 
@@ -445,6 +451,7 @@ export class Forwarder {
     if (this.tr !== null) this.tr.fragments = r.value.length;
     const mac = this.neighbors.resolve4(egress.index, nhAddr, now);
     let queued = false;
+    let trace: object | null = this.tr;
     for (const piece of r.value) {
       const f = new Uint8Array(ETH_HLEN + piece.length);
       copyMac(egress.mac, f, 6);
@@ -455,8 +462,9 @@ export class Forwarder {
         this.counters.add(egress.index, IfCounter.forwarded);
         this.counters.add(egress.index, IfCounter.forwardedBytes, f.length);
         this.sink.send(egress.index, f, 0, f.length);
-      } else if (this.neighbors.enqueue4(egress.index, nhAddr, f, inIdx, now)) {
+      } else if (this.neighbors.enqueue4(egress.index, nhAddr, f, inIdx, now, trace)) {
         queued = true;
+        trace = null;
       } else {
         // Pieces already queued may still go; this one cannot.
         return this.drop(inIdx, DropReason.neighborUnresolved);
@@ -470,7 +478,7 @@ export class Forwarder {
   }
 
   private enqueue4(inIdx: number, egIdx: number, nhAddr: number, frame: Uint8Array, now: number): VerdictCode {
-    if (!this.neighbors.enqueue4(egIdx, nhAddr, frame, inIdx, now)) return this.drop(inIdx, DropReason.neighborUnresolved);
+    if (!this.neighbors.enqueue4(egIdx, nhAddr, frame, inIdx, now, this.tr)) return this.drop(inIdx, DropReason.neighborUnresolved);
     this.counters.add(egIdx, IfCounter.queued);
     return this.finish(Verdict.queued, inIdx);
   }
@@ -608,7 +616,7 @@ export class Forwarder {
       copyMac(mac, buf, off);
       return this.send(egress.index, buf, off, frameLen);
     }
-    if (!this.neighbors.enqueue6(egress.index, n0, n1, n2, n3, buf.slice(off, off + frameLen), inIdx, now)) {
+    if (!this.neighbors.enqueue6(egress.index, n0, n1, n2, n3, buf.slice(off, off + frameLen), inIdx, now, this.tr)) {
       return this.drop(inIdx, DropReason.neighborUnresolved);
     }
     this.counters.add(egress.index, IfCounter.queued);

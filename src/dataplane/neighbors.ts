@@ -71,6 +71,8 @@ export interface NeighborInfo {
 interface Pending {
   readonly frame: Uint8Array;
   readonly ingress: number;
+  /** Opaque trace state of a traced packet (handed back through `onGiveUp`), else null. */
+  readonly trace: object | null;
 }
 
 interface Entry {
@@ -104,6 +106,8 @@ export class NeighborTable {
   private readonly v4: Map<number, Entry>[];
   private readonly v6: Map<number, Entry[]>[];
   private pendingTotal = 0;
+  /** Called for each traced packet dropped because its next hop never answered. */
+  onGiveUp: ((trace: object, now: number) => void) | undefined;
   readonly reachableMs: number;
   readonly staleMs: number;
   readonly retransMs: number;
@@ -150,7 +154,7 @@ export class NeighborTable {
    * False when it cannot wait (queue full, no source address): the caller
    * counts the drop.
    */
-  enqueue4(ifIndex: number, addr: number, frame: Uint8Array, ingress: number, now: number): boolean {
+  enqueue4(ifIndex: number, addr: number, frame: Uint8Array, ingress: number, now: number, trace: object | null = null): boolean {
     let e = this.v4[ifIndex].get(addr);
     if (e === undefined) {
       if (this.arpSource(ifIndex, addr) === 0) return false;
@@ -158,10 +162,10 @@ export class NeighborTable {
       this.v4[ifIndex].set(addr, e);
       this.probe(e, now);
     }
-    return this.push(e, frame, ingress);
+    return this.push(e, { frame, ingress, trace });
   }
 
-  enqueue6(ifIndex: number, w0: number, w1: number, w2: number, w3: number, frame: Uint8Array, ingress: number, now: number): boolean {
+  enqueue6(ifIndex: number, w0: number, w1: number, w2: number, w3: number, frame: Uint8Array, ingress: number, now: number, trace: object | null = null): boolean {
     let e = this.find6(ifIndex, w0, w1, w2, w3);
     if (e === undefined) {
       if (this.nsSource(ifIndex, w0, w1, w2, w3) === undefined) return false;
@@ -172,17 +176,17 @@ export class NeighborTable {
       else this.v6[ifIndex].set(h, [e]);
       this.probe(e, now);
     }
-    return this.push(e, frame, ingress);
+    return this.push(e, { frame, ingress, trace });
   }
 
-  private push(e: Entry, frame: Uint8Array, ingress: number): boolean {
+  private push(e: Entry, p: Pending): boolean {
     if (e.state !== NeighborState.incomplete) {
       // Resolved in the meantime: send at once.
-      this.deliver(e, { frame, ingress });
+      this.deliver(e, p);
       return true;
     }
     if (e.pending.length >= this.maxPendingPerEntry || this.pendingTotal >= this.maxPendingTotal) return false;
-    e.pending.push({ frame, ingress });
+    e.pending.push(p);
     this.pendingTotal++;
     return true;
   }
@@ -266,7 +270,7 @@ export class NeighborTable {
     if (e.state === NeighborState.incomplete) {
       if (now - e.probeAt < this.retransMs) return false;
       if (e.probes >= this.maxProbes) {
-        this.dropPending(e);
+        this.dropPending(e, now);
         return true;
       }
       this.probe(e, now);
@@ -277,8 +281,11 @@ export class NeighborTable {
     return e.state === NeighborState.stale && age > this.reachableMs + this.staleMs;
   }
 
-  private dropPending(e: Entry): void {
-    for (const p of e.pending) this.counters.drop(p.ingress, DropReason.neighborUnresolved);
+  private dropPending(e: Entry, now: number): void {
+    for (const p of e.pending) {
+      this.counters.drop(p.ingress, DropReason.neighborUnresolved);
+      if (p.trace !== null) this.onGiveUp?.(p.trace, now);
+    }
     this.pendingTotal -= e.pending.length;
     e.pending = [];
   }
@@ -291,9 +298,9 @@ export class NeighborTable {
   }
 
   /** Removes every entry of an interface (link down), dropping what waited. */
-  flushInterface(ifIndex: number): void {
-    for (const e of this.v4[ifIndex].values()) this.dropPending(e);
-    for (const chain of this.v6[ifIndex].values()) for (const e of chain) this.dropPending(e);
+  flushInterface(ifIndex: number, now = 0): void {
+    for (const e of this.v4[ifIndex].values()) this.dropPending(e, now);
+    for (const chain of this.v6[ifIndex].values()) for (const e of chain) this.dropPending(e, now);
     this.v4[ifIndex].clear();
     this.v6[ifIndex].clear();
   }

@@ -44,8 +44,13 @@ describe('packet trace', () => {
   it('queued packets are reported as queued; a later give-up counts as neighbor-unresolved', () => {
     const { rx, fw, records } = traced(false);
     fw.setTraceFilter({ dst: '192.0.2.0/24' });
-    rx(0, udp4({ dstMac: R_MAC[0], src: '10.0.1.10', dst: '192.0.2.7' }));
+    rx(0, udp4({ dstMac: R_MAC[0], src: '10.0.1.10', dst: '192.0.2.7' }), { now: 0 });
+    rx(0, udp4({ dstMac: R_MAC[0], src: '10.0.1.10', dst: '10.0.3.99', dport: 53 }), { now: 0 }); // not traced
+    expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ action: 'queued', nextHop: '10.0.2.2', egress: 'eth1' });
+    for (let t = 1000; t <= 3000; t += 1000) fw.tick(t);
+    expect(records).toHaveLength(2);
+    expect(records[1]).toMatchObject({ t: 3000, action: 'drop', reason: 'neighbor-unresolved', nextHop: '10.0.2.2', egress: 'eth1' });
   });
 
   it('IPv6 probes are traced by prefix; packets that do not match produce nothing', () => {
