@@ -43,9 +43,9 @@ describe('policy prefix ranges vs oracle', () => {
           const want = prefixCovers(net, p) && p.len >= ge && p.len <= le;
           if (want) hits++;
           expect(prefixInRange(p, r.value), `${formatPrefix(p)} in ${text}`).toBe(want);
-        }), { numRuns: 2000 });
+        }), { numRuns: 1000 });
       // The generator must exercise both outcomes.
-      expect(hits).toBeGreaterThan(100);
+      expect(hits).toBeGreaterThan(50);
     });
   }
 });
