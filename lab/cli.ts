@@ -25,6 +25,9 @@ import { parseArgs, type ParsedArgs } from './cli-args.js';
 import { controlOf, routerNodes } from './routers.js';
 import { collectEvents, formatEvent, formatExplain, formatFib, formatInterfaces, formatNeighbors, formatRib, waitConverged } from './router-views.js';
 import type { ControlEvent, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
+import {
+  catchment, ddos, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatDdos, formatFailover, formatProbe, probeFrom, recoverServer, type FailureKind,
+} from './anycast.js';
 
 function flag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);
@@ -293,6 +296,89 @@ export const COMMANDS: Record<string, Command> = {
       await Promise.all(clients.map((c) => c.subscribe(show)));
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       for (const c of clients) c.close();
+      return 0;
+    },
+  },
+  probe: {
+    usage: 'lab probe CLIENT [ADDRESS] [--count N] [--json]',
+    help: 'Real UDP whoami probes from CLIENT to the anycast address: which server answered, the RTT, and the AS path CLIENT\'s router holds.',
+    async run(args) {
+      const [client, address] = args.positional;
+      if (!client) throw new LabError('usage: lab probe CLIENT [ADDRESS] [--count N] [--json]');
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const r = await probeFrom(lab, topo, client, address ?? defaultAnycastAddress(topo), { count: Number(flag(args, 'count') ?? 3) });
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatProbe(r));
+      return r.server ? 0 : 1;
+    },
+  },
+  catchment: {
+    usage: 'lab catchment [ADDRESS] [--diff] [--json]',
+    help: 'Probe from every client: client -> server, beside the server the oracle (BGP decision over the topology) predicts; --diff shows only disagreements.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const r = await catchment(lab, topo, args.positional[0] ?? defaultAnycastAddress(topo));
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatCatchment(r, args.flags.has('diff')));
+      return r.rows.every((x) => x.match) ? 0 : 1;
+    },
+  },
+  fail: {
+    usage: `lab fail SERVER --how ${FAILURE_KINDS.join('|')} [--json]`,
+    help: 'Break an anycast server: stop its service, kill or freeze its BGP speaker, cut its link, or drop its traffic with the link up.',
+    async run(args) {
+      const [server] = args.positional;
+      const how = flag(args, 'how') ?? 'service';
+      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: lab fail SERVER --how ${FAILURE_KINDS.join('|')}`);
+      const lab = resolveLab(args);
+      const r = await failServer(lab, readLabTopology(lab), server, how as FailureKind);
+      out(args.flags.has('json') ? JSON.stringify(r) : `*** ${server} failed (${how}): ${r.detail}`);
+      return 0;
+    },
+  },
+  recover: {
+    usage: 'lab recover SERVER [--json]',
+    help: 'Undo `lab fail SERVER`.',
+    async run(args) {
+      const [server] = args.positional;
+      if (!server) throw new LabError('usage: lab recover SERVER');
+      const lab = resolveLab(args);
+      const r = await recoverServer(lab, readLabTopology(lab), server);
+      out(args.flags.has('json') ? JSON.stringify(r) : `*** ${server} recovered (${r.how}): ${r.detail}`);
+      return 0;
+    },
+  },
+  failover: {
+    usage: `lab failover SERVER [ADDRESS] --how ${FAILURE_KINDS.join('|')} [--rate N] [--timeout S] [--json]`,
+    help: 'Stream probes from every client across a failure of SERVER: per client the server before and after, the outage and the probes lost. The server stays failed (lab recover SERVER).',
+    async run(args) {
+      const [server, address] = args.positional;
+      const how = flag(args, 'how') ?? 'service';
+      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: lab failover SERVER [ADDRESS] --how ${FAILURE_KINDS.join('|')}`);
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const r = await failover(lab, topo, server, how as FailureKind, {
+        address: address ?? defaultAnycastAddress(topo),
+        rate: Number(flag(args, 'rate') ?? 200),
+        timeoutMs: Number(flag(args, 'timeout') ?? 20) * 1000,
+      });
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatFailover(r));
+      return 0;
+    },
+  },
+  ddos: {
+    usage: 'lab ddos [ADDRESS] --rate N --duration S [--spoof] [--json]',
+    help: 'Attackers (hosts named attacker*/atk*/bot*, else every client) flood the anycast address at N datagrams/s each; per-server received counts.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const r = await ddos(lab, topo, {
+        address: args.positional[0] ?? defaultAnycastAddress(topo),
+        rate: Number(flag(args, 'rate') ?? 1000),
+        duration: Number(flag(args, 'duration') ?? 2),
+        spoof: args.flags.has('spoof'),
+      });
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatDdos(r));
       return 0;
     },
   },

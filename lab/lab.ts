@@ -12,6 +12,7 @@ import { LAB_NAME_PATTERN, namespaceName, planLab, type ShapedLink } from './pla
 import { executePlan, mapLimit, type Progress } from './runner.js';
 import { teardownLab } from './teardown.js';
 import { routerNodes, startRouters } from './routers.js';
+import { anycastServers, startAnycastServers } from './anycast.js';
 import type { Topology, TopologyNode } from './topology/types.js';
 import type { PingResult } from './format.js';
 
@@ -42,7 +43,7 @@ export function labExists(lab: string): boolean {
 export async function labUp(lab: string, topo: Topology, opts: UpOptions = {}): Promise<UpResult> {
   if (!LAB_NAME_PATTERN.test(lab)) throw new LabError(`lab name '${lab}' must match ${LAB_NAME_PATTERN}`);
   if (labExists(lab)) throw new LabError(`lab '${lab}' is already up (take it down with: lab down ${lab})`);
-  const plan = planLab(lab, topo, { userspaceDataplane: false });
+  const plan = planLab(lab, topo, { userspaceDataplane: true });
   const started = process.hrtime.bigint();
   createLabDir(lab);
   appendJournal(lab, { type: 'lab', lab, origin: topo.origin, at: new Date().toISOString() });
@@ -51,6 +52,7 @@ export async function labUp(lab: string, topo: Topology, opts: UpOptions = {}): 
     await executePlan(plan, opts.progress);
     if (plan.linkNamespace) await startShaper(lab, plan.linkNamespace, plan.shapedLinks);
     if (routerNodes(topo).length) await startRouters(lab, topo, (done, total) => opts.progress?.('routers', done, total));
+    if (anycastServers(topo).length) await startAnycastServers(lab, topo, (done, total) => opts.progress?.('anycast services', done, total));
   } catch (err) {
     await teardownLab(lab).catch(() => undefined);
     throw err;

@@ -1,0 +1,597 @@
+/**
+ * The lab's side of anycast: the service and health-checker processes of
+ * every anycast-server node (started by `lab up` after the routers, which
+ * are the nodes' BGP speakers), and the tools built on them: probe,
+ * catchment (observed beside the oracle's prediction), fail/recover in five
+ * ways, failover measurement and a DDoS load test.
+ *
+ * Failure kinds (recover undoes each; what was done is kept in
+ * anycast-failures.json in the run directory):
+ *   service    the service stops (sockets closed); the health check withdraws
+ *   kill       SIGKILL of the node's router process (TCP closes at once);
+ *              recover starts a new one (journaled like the first)
+ *   freeze     SIGSTOP of the router process (hold timer); SIGCONT
+ *   link       the server's own link end(s) down (carrier loss at the router)
+ *   blackhole  every packet in and out of the server's links dropped with the
+ *              links up (policy rules: `iif DEV blackhole` for what comes in,
+ *              `iif lo blackhole` after the local table for what goes out),
+ *              so only the hold timer notices
+ *
+ * Spoofed DDoS sources are not supported (they need raw sockets with
+ * IP_HDRINCL; see src/anycast/flood-main.ts).
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { ControlClient } from '../src/control/client.js';
+import { defaultHealthConfig, defaultServiceConfig, type HealthCheckConfig, type ServiceConfig } from '../src/anycast/config.js';
+import { coveringAnycastPrefix, predictCatchment, type CatchmentPrediction } from '../src/anycast/oracle.js';
+import { summarizeProbes, type ProbeResult, type StreamSummary } from '../src/anycast/probe-analysis.js';
+import type { ServiceStatus } from '../src/anycast/service.js';
+import { labDir, processStartTime, readJournal } from './journal.js';
+import { LabError } from './lab.js';
+import { namespaceName } from './plan.js';
+import { distEntry, processAlive, spawnInNamespace, waitFor } from './processes.js';
+import { controlSocketOf } from './routers.js';
+import type { Topology, TopologyNode } from './topology/types.js';
+
+export const FAILURE_KINDS = ['service', 'kill', 'freeze', 'link', 'blackhole'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** Health-check timing of every site; ANYCAST_LAB_HEALTH="INTERVAL_MS,RISE,FALL" overrides it. */
+export function healthTiming(): { intervalMs: number; rise: number; fall: number } {
+  const d = { intervalMs: 500, rise: 2, fall: 3 };
+  const env = process.env.ANYCAST_LAB_HEALTH;
+  if (!env) return d;
+  const [i, r, f] = env.split(',').map(Number);
+  return { intervalMs: i > 0 ? i : d.intervalMs, rise: r >= 1 ? r : d.rise, fall: f >= 1 ? f : d.fall };
+}
+
+export function anycastServers(topo: Topology): TopologyNode[] {
+  return topo.nodes.filter((n) => n.kind === 'anycast-server' && n.anycast);
+}
+
+export function clientHosts(topo: Topology): TopologyNode[] {
+  return topo.nodes.filter((n) => n.kind === 'host');
+}
+
+export function serviceSocketOf(lab: string, node: string): string {
+  return join(labDir(lab), `${node}-service.sock`);
+}
+
+export function healthSocketOf(lab: string, node: string): string {
+  return join(labDir(lab), `${node}-health.sock`);
+}
+
+/** The first anycast address of the given family in the lab. */
+export function defaultAnycastAddress(topo: Topology, family: 4 | 6 = 4): string {
+  for (const s of anycastServers(topo)) {
+    const a = s.anycast!.addresses.find((x) => x.includes(':') === (family === 6));
+    if (a) return a.split('/')[0];
+  }
+  throw new LabError(`this lab has no IPv${family} anycast address`);
+}
+
+function serverNode(topo: Topology, name: string): TopologyNode {
+  const n = topo.nodes.find((x) => x.name === name);
+  if (!n || n.kind !== 'anycast-server') {
+    throw new LabError(`${name} is not an anycast server (servers: ${anycastServers(topo).map((s) => s.name).join(' ') || 'none'})`);
+  }
+  return n;
+}
+
+async function withClient<T>(path: string, fn: (c: ControlClient) => Promise<T>, timeoutMs = 2000): Promise<T> {
+  const c = await ControlClient.connect(path, timeoutMs);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+async function socketAnswers(path: string): Promise<boolean> {
+  try {
+    await withClient(path, (c) => c.request('hello', {}, 1000), 500);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- processes
+
+/** Starts the service and health checker of every anycast server; returns when every site's prefixes are announced. */
+export async function startAnycastServers(lab: string, topo: Topology, progress: (done: number, total: number) => void = () => {}): Promise<void> {
+  const servers = anycastServers(topo);
+  const timing = healthTiming();
+  let done = 0;
+  await Promise.all(
+    servers.map(async (node) => {
+      const ns = namespaceName(lab, node.name);
+      const addresses = node.anycast!.addresses.map((a) => a.split('/')[0]);
+      const svc: ServiceConfig = { ...defaultServiceConfig(node.name, addresses), controlSocket: serviceSocketOf(lab, node.name) };
+      const svcFile = join(labDir(lab), `${node.name}-service.json`);
+      writeFileSync(svcFile, JSON.stringify(svc, null, 1));
+      const sp = spawnInNamespace(lab, ns, node.name, 'anycast-service', [process.execPath, distEntry('src/anycast/service-main.js'), svcFile], `${node.name}-service`);
+      await waitFor(`${node.name}'s service`, async () => {
+        if (!processAlive(sp.pid)) throw new LabError(`${node.name}'s service exited: see ${sp.log}`);
+        return socketAnswers(svc.controlSocket!);
+      }, 15_000);
+
+      const hc: HealthCheckConfig = {
+        ...defaultHealthConfig(node.name, addresses[0], controlSocketOf(lab, node.name)),
+        ...timing,
+        serviceSocket: svc.controlSocket,
+        controlSocket: healthSocketOf(lab, node.name),
+      };
+      const hcFile = join(labDir(lab), `${node.name}-health.json`);
+      writeFileSync(hcFile, JSON.stringify(hc, null, 1));
+      const hp = spawnInNamespace(lab, ns, node.name, 'anycast-health', [process.execPath, distEntry('src/anycast/health-main.js'), hcFile], `${node.name}-health`);
+      await waitFor(`${node.name}'s announcement`, async () => {
+        if (!processAlive(hp.pid)) throw new LabError(`${node.name}'s health checker exited: see ${hp.log}`);
+        try {
+          const st = await withClient(controlSocketOf(lab, node.name), (c) => c.request('anycast.status', {}, 1000), 500);
+          return st.announced === true;
+        } catch {
+          return false;
+        }
+      }, 20_000);
+      progress(++done, servers.length);
+    }),
+  );
+}
+
+export async function serviceStatus(lab: string, node: string): Promise<ServiceStatus> {
+  return (await withClient(serviceSocketOf(lab, node), (c) => c.request('anycast.status', {}))) as unknown as ServiceStatus;
+}
+
+export async function healthStatus(lab: string, node: string): Promise<Record<string, unknown>> {
+  return withClient(healthSocketOf(lab, node), (c) => c.request('anycast.status', {}));
+}
+
+export async function resetCounters(lab: string, topo: Topology): Promise<void> {
+  await Promise.all(anycastServers(topo).map((s) => withClient(serviceSocketOf(lab, s.name), (c) => c.request('anycast.control', { action: 'reset-counters' }))));
+}
+
+/** Every site's counters (since the last reset), by site name. */
+export async function allServiceStatus(lab: string, topo: Topology): Promise<Record<string, ServiceStatus>> {
+  const out: Record<string, ServiceStatus> = {};
+  await Promise.all(anycastServers(topo).map(async (s) => (out[s.name] = await serviceStatus(lab, s.name))));
+  return out;
+}
+
+// ---------------------------------------------------------------- probe
+
+export interface ProbeReport {
+  readonly client: string;
+  readonly address: string;
+  /** The server that answered most of the probes (undefined: none answered). */
+  readonly server?: string;
+  readonly results: readonly ProbeResult[];
+  readonly summary: StreamSummary;
+  /** The client's entry router and its best path's AS path for the covering prefix. */
+  readonly router?: string;
+  readonly prefix?: string;
+  readonly asPath?: readonly number[];
+  readonly note?: string;
+}
+
+function mostCommon(counts: Readonly<Record<string, number>>): string | undefined {
+  let best: string | undefined;
+  for (const [k, v] of Object.entries(counts)) if (best === undefined || v > counts[best]) best = k;
+  return best;
+}
+
+/** Real UDP whoami probes from the client's namespace, and the AS path its router holds. */
+export async function probeFrom(lab: string, topo: Topology, client: string, address: string, opts: { count?: number; intervalMs?: number } = {}): Promise<ProbeReport> {
+  const node = topo.nodes.find((n) => n.name === client);
+  if (!node) throw new LabError(`no node '${client}' in lab`);
+  const r = await execa('ip', ['netns', 'exec', namespaceName(lab, client), process.execPath, distEntry('src/anycast/probe-main.js'), address,
+    '--count', String(opts.count ?? 3), '--interval', String(opts.intervalMs ?? 50), '--timeout', '1000', '--id', client, '--json'], { reject: false });
+  let parsed: { results: ProbeResult[] } | undefined;
+  try {
+    parsed = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '');
+  } catch {
+    throw new LabError(`probe from ${client} failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
+  }
+  const results = parsed!.results;
+  const summary = summarizeProbes(results);
+  const prefix = coveringAnycastPrefix(topo, address);
+  const { router, asPath, note } = await routerPath(lab, topo, node, address, prefix);
+  return { client, address, server: mostCommon(summary.byServer), results, summary, router, prefix, asPath, note };
+}
+
+async function routerPath(lab: string, topo: Topology, client: TopologyNode, address: string, prefix: string | undefined): Promise<{ router?: string; asPath?: number[]; note?: string }> {
+  const pred = predictCatchment(topo, prefix ?? (address.includes(':') ? '::/0' : '0.0.0.0/0'), [client.name]).predictions[0];
+  const router = pred?.router;
+  if (!router || !prefix) return { router, note: prefix ? undefined : `${address} is not inside an anycast prefix` };
+  try {
+    const rib = await withClient(controlSocketOf(lab, router), (c) => c.request('show.rib', { prefix }));
+    const best = rib.find((e) => e.prefix === prefix)?.paths.find((p) => p.best);
+    return best ? { router, asPath: best.asPath } : { router, note: `${router} has no best path for ${prefix}` };
+  } catch (err) {
+    return { router, note: `${router}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+// ---------------------------------------------------------------- catchment
+
+export interface CatchmentRow {
+  readonly client: string;
+  readonly observed?: string;
+  readonly predicted: readonly string[];
+  readonly tie: boolean;
+  /** Observed is one of the predicted sites. */
+  readonly match: boolean;
+  readonly rttMs?: number;
+  readonly asPath?: readonly number[];
+  readonly router?: string;
+}
+
+export interface CatchmentReport {
+  readonly address: string;
+  readonly prefix?: string;
+  readonly oracleConverged: boolean;
+  readonly rows: readonly CatchmentRow[];
+}
+
+export function predictedCatchment(topo: Topology, address: string): { prefix?: string; converged: boolean; predictions: readonly CatchmentPrediction[] } {
+  const prefix = coveringAnycastPrefix(topo, address);
+  if (!prefix) return { converged: true, predictions: [] };
+  const r = predictCatchment(topo, prefix, clientHosts(topo).map((c) => c.name));
+  return { prefix, converged: r.converged, predictions: r.predictions };
+}
+
+export async function catchment(lab: string, topo: Topology, address: string): Promise<CatchmentReport> {
+  const oracle = predictedCatchment(topo, address);
+  const rows = await Promise.all(
+    clientHosts(topo).map(async (c): Promise<CatchmentRow> => {
+      const p = await probeFrom(lab, topo, c.name, address, { count: 3, intervalMs: 20 });
+      const pred = oracle.predictions.find((x) => x.client === c.name);
+      const predicted = pred?.servers ?? [];
+      return {
+        client: c.name,
+        observed: p.server,
+        predicted,
+        tie: pred?.tie ?? false,
+        match: p.server !== undefined && predicted.includes(p.server),
+        rttMs: p.summary.rttMs?.median,
+        asPath: p.asPath,
+        router: p.router,
+      };
+    }),
+  );
+  return { address, prefix: oracle.prefix, oracleConverged: oracle.converged, rows };
+}
+
+// ---------------------------------------------------------------- fail / recover
+
+interface FailureRecord {
+  readonly how: FailureKind;
+  readonly at: string;
+  readonly pid?: number;
+}
+
+function failuresFile(lab: string): string {
+  return join(labDir(lab), 'anycast-failures.json');
+}
+
+function readFailures(lab: string): Record<string, FailureRecord> {
+  const f = failuresFile(lab);
+  if (!existsSync(f)) return {};
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as Record<string, FailureRecord>;
+  } catch {
+    return {};
+  }
+}
+
+function writeFailures(lab: string, v: Record<string, FailureRecord>): void {
+  writeFileSync(failuresFile(lab), JSON.stringify(v, null, 1));
+}
+
+/** The live router (BGP speaker) process of a server node, from the journal. */
+export function speakerPid(lab: string, node: string): number | undefined {
+  const entries = readJournal(lab).filter((e) => e.type === 'process' && e.node === node && e.role === 'anycast-server');
+  for (const e of entries.reverse()) {
+    if (e.type === 'process' && processStartTime(e.pid) === e.startTime) return e.pid;
+  }
+  return undefined;
+}
+
+async function ip(ns: string, args: readonly string[], reject = true): Promise<void> {
+  const r = await execa('ip', ['-n', ns, ...args], { reject: false });
+  if (reject && r.exitCode !== 0) throw new LabError(`ip -n ${ns} ${args.join(' ')}: ${String(r.stderr).trim()}`);
+}
+
+/** Policy rules of the blackhole failure (both families). */
+function blackholeRules(node: TopologyNode): { add: string[][]; del: string[][] } {
+  const add: string[][] = [];
+  const del: string[][] = [];
+  for (const fam of ['-4', '-6']) {
+    // The local table moves from priority 0 to 3 so that the drop rules come first for input.
+    add.push([fam, 'rule', 'add', 'pref', '3', 'lookup', 'local']);
+    add.push([fam, 'rule', 'del', 'pref', '0', 'lookup', 'local']);
+    for (const i of node.interfaces) add.push([fam, 'rule', 'add', 'pref', '1', 'iif', i.name, 'blackhole']);
+    // Locally generated traffic not for a local address: dropped.
+    add.push([fam, 'rule', 'add', 'pref', '4', 'iif', 'lo', 'blackhole']);
+    del.push([fam, 'rule', 'add', 'pref', '0', 'lookup', 'local']);
+    del.push([fam, 'rule', 'del', 'pref', '4', 'iif', 'lo', 'blackhole']);
+    for (const i of node.interfaces) del.push([fam, 'rule', 'del', 'pref', '1', 'iif', i.name, 'blackhole']);
+    del.push([fam, 'rule', 'del', 'pref', '3', 'lookup', 'local']);
+  }
+  return { add, del };
+}
+
+export interface FailResult {
+  readonly server: string;
+  readonly how: FailureKind;
+  readonly at: number;
+  readonly detail: string;
+}
+
+export async function failServer(lab: string, topo: Topology, server: string, how: FailureKind): Promise<FailResult> {
+  const node = serverNode(topo, server);
+  const failures = readFailures(lab);
+  if (failures[server]) throw new LabError(`${server} is already failed (${failures[server].how}): lab recover ${server} first`);
+  const ns = namespaceName(lab, server);
+  let detail = '';
+  let pid: number | undefined;
+  const at = Date.now();
+  switch (how) {
+    case 'service':
+      await withClient(serviceSocketOf(lab, server), (c) => c.request('anycast.control', { action: 'stop' }));
+      detail = 'service stopped; the health check will withdraw';
+      break;
+    case 'kill':
+    case 'freeze': {
+      pid = speakerPid(lab, server);
+      if (pid === undefined) throw new LabError(`${server}'s router process is not running`);
+      process.kill(pid, how === 'kill' ? 'SIGKILL' : 'SIGSTOP');
+      if (how === 'kill') await waitFor(`${server}'s router to die`, () => !processAlive(pid!) || processStartTime(pid!) === undefined, 5000);
+      detail = how === 'kill' ? `router process ${pid} killed (SIGKILL)` : `router process ${pid} frozen (SIGSTOP)`;
+      break;
+    }
+    case 'link':
+      for (const i of node.interfaces) await ip(ns, ['link', 'set', 'dev', i.name, 'down']);
+      detail = `link(s) down: ${node.interfaces.map((i) => i.name).join(' ')}`;
+      break;
+    case 'blackhole':
+      for (const argv of blackholeRules(node).add) await ip(ns, argv);
+      detail = `all traffic of ${node.interfaces.map((i) => i.name).join(' ')} dropped, links up`;
+      break;
+  }
+  writeFailures(lab, { ...failures, [server]: { how, at: new Date(at).toISOString(), ...(pid !== undefined ? { pid } : {}) } });
+  return { server, how, at, detail };
+}
+
+export async function recoverServer(lab: string, topo: Topology, server: string): Promise<FailResult> {
+  const node = serverNode(topo, server);
+  const failures = readFailures(lab);
+  const f = failures[server];
+  if (!f) throw new LabError(`${server} is not failed (nothing to recover)`);
+  const ns = namespaceName(lab, server);
+  const at = Date.now();
+  let detail = '';
+  switch (f.how) {
+    case 'service':
+      await withClient(serviceSocketOf(lab, server), (c) => c.request('anycast.control', { action: 'start' }));
+      detail = 'service started; the health check will announce after rise good probes';
+      break;
+    case 'kill': {
+      const cfg = join(labDir(lab), `${server}.json`);
+      const p = spawnInNamespace(lab, ns, server, node.kind, [process.execPath, distEntry('src/router/main.js'), cfg]);
+      await waitFor(`${server}'s control socket`, async () => {
+        if (!processAlive(p.pid)) throw new LabError(`${server}'s router exited: see ${p.log}`);
+        return socketAnswers(controlSocketOf(lab, server));
+      }, 20_000);
+      detail = `router restarted (pid ${p.pid}); the health checker re-announces`;
+      break;
+    }
+    case 'freeze':
+      if (f.pid !== undefined && processAlive(f.pid)) process.kill(f.pid, 'SIGCONT');
+      detail = `router process ${f.pid} continued (SIGCONT)`;
+      break;
+    case 'link':
+      for (const i of node.interfaces) {
+        await ip(ns, ['link', 'set', 'dev', i.name, 'up']);
+        // Admin down flushes IPv6 addresses (keep_addr_on_down=0) and every route through the link.
+        if (i.ipv6) await ip(ns, ['addr', 'replace', i.ipv6, 'dev', i.name, 'nodad'], false);
+      }
+      if (node.defaultRoute?.ipv4) await ip(ns, ['route', 'replace', 'default', 'via', node.defaultRoute.ipv4], false);
+      if (node.defaultRoute?.ipv6) await ip(ns, ['route', 'replace', '::/0', 'via', node.defaultRoute.ipv6], false);
+      detail = `link(s) up: ${node.interfaces.map((i) => i.name).join(' ')}`;
+      break;
+    case 'blackhole':
+      for (const argv of blackholeRules(node).del) await ip(ns, argv, false);
+      detail = 'traffic flows again';
+      break;
+  }
+  const rest = { ...failures };
+  delete rest[server];
+  writeFailures(lab, rest);
+  return { server, how: f.how, at, detail };
+}
+
+// ---------------------------------------------------------------- failover
+
+export interface FailoverRow {
+  readonly client: string;
+  readonly before?: string;
+  readonly after?: string;
+  /** Last reply from the old server to the first from the new one. */
+  readonly outageMs?: number;
+  /** From the failure to the first reply from the new server. */
+  readonly failureToNewMs?: number;
+  readonly lost: number;
+  readonly sent: number;
+  readonly maxGapMs: number;
+}
+
+export interface FailoverReport {
+  readonly server: string;
+  readonly how: FailureKind;
+  readonly address: string;
+  readonly rate: number;
+  readonly health: { intervalMs: number; rise: number; fall: number };
+  readonly rows: readonly FailoverRow[];
+}
+
+interface StreamProc {
+  readonly client: string;
+  readonly proc: ResultPromise;
+  start?: number;
+  first?: string;
+  changes: { from: string | null; to: string; at: number }[];
+  summary?: StreamSummary & { startEpochMs: number };
+}
+
+/** Streams probes from every client across a failure of `server` and measures each client's move. */
+export async function failover(lab: string, topo: Topology, server: string, how: FailureKind, opts: { address: string; rate?: number; timeoutMs?: number; settleMs?: number }): Promise<FailoverReport> {
+  serverNode(topo, server);
+  const rate = opts.rate ?? 200;
+  const streams: StreamProc[] = clientHosts(topo).map((c) => {
+    const proc = execa('ip', ['netns', 'exec', namespaceName(lab, c.name), process.execPath, distEntry('src/anycast/probe-main.js'), opts.address,
+      '--rate', String(rate), '--json', '--id', c.name, '--timeout', '300'], { reject: false, buffer: false });
+    const s: StreamProc = { client: c.name, proc, changes: [] };
+    let buf = '';
+    proc.stdout?.setEncoding('utf8');
+    proc.stdout?.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const ev = JSON.parse(line);
+          if (ev.event === 'start') s.start = ev.startEpochMs;
+          else if (ev.event === 'change') {
+            s.changes.push(ev);
+            s.first ??= ev.to;
+          } else if (ev.event === 'summary') s.summary = ev;
+        } catch {
+          // not a JSON line
+        }
+      }
+    });
+    return s;
+  });
+  const stopAll = async () => {
+    for (const s of streams) s.proc.kill('SIGTERM');
+    await Promise.all(streams.map((s) => s.proc));
+  };
+  let failedAt: number;
+  try {
+    await waitFor('a first reply at every client', () => streams.every((s) => s.first !== undefined), 5000).catch(() => {
+      throw new LabError(`no reply to ${opts.address} at: ${streams.filter((s) => !s.first).map((s) => s.client).join(' ')}`);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    failedAt = (await failServer(lab, topo, server, how)).at;
+    const moved = (s: StreamProc) => s.first !== server || s.changes.some((c) => c.to !== server && s.start !== undefined && s.start + c.at >= failedAt);
+    await waitFor('every client to move', () => streams.every(moved), opts.timeoutMs ?? 20_000).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, opts.settleMs ?? 500));
+  } finally {
+    await stopAll();
+  }
+  const rows = streams.map((s): FailoverRow => {
+    const sum = s.summary;
+    if (!sum) return { client: s.client, lost: 0, sent: 0, maxGapMs: 0 };
+    const failAt = failedAt - sum.startEpochMs;
+    const change = sum.changes.find((c) => c.from === server && c.firstNewAt >= failAt);
+    return {
+      client: s.client,
+      before: sum.before,
+      after: sum.after,
+      outageMs: change?.outageMs,
+      failureToNewMs: change ? change.firstNewAt - failAt : undefined,
+      lost: sum.lost,
+      sent: sum.sent,
+      maxGapMs: sum.maxGapMs,
+    };
+  });
+  return { server, how, address: opts.address, rate, health: healthTiming(), rows };
+}
+
+// ---------------------------------------------------------------- ddos
+
+export interface DdosReport {
+  readonly address: string;
+  readonly ratePerAttacker: number;
+  readonly seconds: number;
+  readonly attackers: readonly { readonly name: string; readonly sent: number }[];
+  readonly servers: readonly { readonly name: string; readonly received: number; readonly byClient: Record<string, number> }[];
+  readonly sent: number;
+  readonly received: number;
+}
+
+/** Attackers: hosts named attacker*, atk* or bot*; else every client host. */
+export function attackers(topo: Topology): TopologyNode[] {
+  const flagged = clientHosts(topo).filter((n) => /^(attacker|atk|bot)/.test(n.name));
+  return flagged.length ? flagged : clientHosts(topo);
+}
+
+export async function ddos(lab: string, topo: Topology, opts: { address: string; rate: number; duration: number; spoof?: boolean }): Promise<DdosReport> {
+  if (opts.spoof) {
+    throw new LabError('spoofed sources need a raw socket with IP_HDRINCL (the npm raw-socket package, not installed) or layer-2 injection; run without --spoof');
+  }
+  const who = attackers(topo);
+  await resetCounters(lab, topo);
+  const sentBy = await Promise.all(
+    who.map(async (a) => {
+      const r = await execa('ip', ['netns', 'exec', namespaceName(lab, a.name), process.execPath, distEntry('src/anycast/flood-main.js'), opts.address,
+        '--rate', String(opts.rate), '--duration', String(opts.duration), '--id', a.name], { reject: false });
+      try {
+        return { name: a.name, sent: Number(JSON.parse(String(r.stdout).trim()).sent) };
+      } catch {
+        throw new LabError(`flood from ${a.name} failed: ${String(r.stderr).trim()}`);
+      }
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const st = await allServiceStatus(lab, topo);
+  const servers = Object.entries(st).map(([name, s]) => {
+    const byClient: Record<string, number> = {};
+    for (const [addr, c] of Object.entries(s.byClient)) if (c.flood) byClient[addr] = c.flood;
+    return { name, received: Object.values(byClient).reduce((a, b) => a + b, 0), byClient };
+  }).sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    address: opts.address,
+    ratePerAttacker: opts.rate,
+    seconds: opts.duration,
+    attackers: sentBy,
+    servers,
+    sent: sentBy.reduce((a, b) => a + b.sent, 0),
+    received: servers.reduce((a, b) => a + b.received, 0),
+  };
+}
+
+// ---------------------------------------------------------------- text
+
+export function formatProbe(p: ProbeReport): string {
+  const lines = p.results.map((r) => (r.server === undefined ? `  seq ${r.seq}: no reply` : `  seq ${r.seq}: ${r.server}  ${r.rttMs!.toFixed(3)} ms  (it saw ${r.seen})`));
+  const path = p.asPath ? `${p.router} holds ${p.prefix} with AS path [${p.asPath.join(' ') || '(local)'}]` : p.note ?? '';
+  return [`${p.client} -> ${p.address}: ${p.server ?? 'no answer'}`, ...lines, path ? `  ${path}` : ''].filter(Boolean).join('\n') + '\n';
+}
+
+export function formatCatchment(r: CatchmentReport, onlyDiff = false): string {
+  const head = `${'client'.padEnd(12)} ${'server'.padEnd(10)} ${'oracle'.padEnd(14)} ${'rtt ms'.padStart(8)}  AS path at entry router`;
+  const rows = r.rows.filter((x) => !onlyDiff || !x.match).map((x) =>
+    `${x.client.padEnd(12)} ${(x.observed ?? '-').padEnd(10)} ${((x.predicted.join('|') || '-') + (x.tie ? ' (tie)' : '')).padEnd(14)} ${(x.rttMs?.toFixed(3) ?? '-').padStart(8)}  ${x.asPath ? `${x.router}: [${x.asPath.join(' ')}]` : ''}${x.match ? '' : '   <- differs'}`,
+  );
+  return [`catchment of ${r.address}${r.prefix ? ` (${r.prefix})` : ''}${r.oracleConverged ? '' : ' — oracle did not converge'}`, head, ...rows].join('\n') + '\n';
+}
+
+export function formatFailover(r: FailoverReport): string {
+  const head = `failover of ${r.server} (${r.how}), ${r.rate} probes/s per client to ${r.address}; health check every ${r.health.intervalMs} ms, rise ${r.health.rise}, fall ${r.health.fall}`;
+  const cols = `${'client'.padEnd(12)} ${'before'.padEnd(8)} ${'after'.padEnd(8)} ${'outage ms'.padStart(10)} ${'fail→new ms'.padStart(12)} ${'lost'.padStart(6)} ${'sent'.padStart(6)}`;
+  const rows = r.rows.map((x) => `${x.client.padEnd(12)} ${(x.before ?? '-').padEnd(8)} ${(x.after ?? '-').padEnd(8)} ${(x.outageMs?.toFixed(1) ?? '-').padStart(10)} ${(x.failureToNewMs?.toFixed(1) ?? '-').padStart(12)} ${String(x.lost).padStart(6)} ${String(x.sent).padStart(6)}`);
+  return [head, cols, ...rows].join('\n') + '\n';
+}
+
+export function formatDdos(r: DdosReport): string {
+  const lines = [`flood of ${r.address}: ${r.attackers.length} attacker(s) at ${r.ratePerAttacker}/s for ${r.seconds} s`];
+  for (const a of r.attackers) lines.push(`  attacker ${a.name.padEnd(10)} sent ${a.sent}`);
+  for (const s of r.servers) lines.push(`  server   ${s.name.padEnd(10)} received ${s.received} (${r.received ? ((100 * s.received) / r.received).toFixed(1) : '0'}%)`);
+  lines.push(`  total sent ${r.sent}, received ${r.received} (${r.sent ? ((100 * r.received) / r.sent).toFixed(2) : '0'}%)`);
+  return lines.join('\n') + '\n';
+}
