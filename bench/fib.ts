@@ -151,23 +151,34 @@ function ip6(w: Uint32Array, o: number): string {
   return parts.join(':');
 }
 
-export function runFibBench(opts: FibBenchOptions = {}): string {
-  const quick = opts.quick ?? false;
-  const log = opts.log ?? ((s: string) => console.log(s));
-  const hasGc = gcNow();
-  const rounds = quick ? 2 : 5;
-  const n4 = quick ? 100_000 : 1_000_000;
-  const n6 = quick ? 25_000 : 250_000;
-  const nAddr = quick ? 200_000 : 1_000_000;
-  const nUpd = quick ? 20_000 : 200_000;
-  const npmSubset4 = quick ? 20_000 : 100_000;
-  const npmSubset6 = quick ? 10_000 : 50_000;
-  const npmMs = quick ? 200 : 1000;
-  const rows: Row[] = [];
-  const rows6: Row[] = [];
-  log(`# FIB longest-prefix-match benchmark (${quick ? 'quick' : 'full'}; node ${process.version}; gc ${hasGc ? 'exposed' : 'NOT exposed: memory figures unavailable'})`);
+interface Cfg {
+  quick: boolean;
+  log: (line: string) => void;
+  rounds: number;
+  n4: number;
+  n6: number;
+  nAddr: number;
+  nUpd: number;
+  npmSubset4: number;
+  npmSubset6: number;
+  npmMs: number;
+}
 
-  // ---------------- IPv4 ----------------
+interface V4Result {
+  rows: Row[];
+  obRnd: number;
+  dRnd: number;
+  obDer: number;
+  dDer: number;
+}
+
+const LPM = require('longest-prefix-match') as new () => NpmLpm;
+
+/** Each phase runs in its own function so that its structures are garbage before the next phase measures memory. */
+function benchIpv4(cfg: Cfg): V4Result {
+  const { log, rounds, n4, nAddr, nUpd, npmSubset4, npmMs } = cfg;
+  const rows: Row[] = [];
+  const out = new Int32Array(BATCH);
   const t4 = syntheticIpv4Table(n4);
   const rnd4 = randomIpv4Addresses(nAddr);
   const der4 = derivedIpv4Addresses(t4, nAddr);
@@ -201,7 +212,6 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
   }
   log(`cross-check ours vs DIR-24-8 on ${Math.ceil((2 * nAddr) / 7)} addresses: ${mismatches} mismatches`);
 
-  const out = new Int32Array(BATCH);
   const bRnd4 = batches(rnd4, 1);
   const bDer4 = batches(der4, 1);
   const r = { oRnd: [] as number[], dRnd: [] as number[], oDer: [] as number[], dDer: [] as number[],
@@ -255,7 +265,6 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
   log(`cross-check after ${4 * nUpd} updates: ${mismatches} mismatches`);
 
   // npm longest-prefix-match on a subset.
-  const LPM = require('longest-prefix-match') as new () => NpmLpm;
   const sub: string[] = [];
   for (let i = 0; i < npmSubset4; i++) sub.push(`${ip4(t4.addrs[i])}/${t4.lens[i]}`);
   gcNow();
@@ -295,14 +304,23 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
   }
   log(`batch vs DIR-24-8 single-call rate: random ${fmtRatio(obRnd, dRnd)}, table-derived ${fmtRatio(obDer, dDer)}`);
 
-  // ---------------- IPv6 ----------------
+  return { rows, obRnd, dRnd, obDer, dDer };
+}
+
+function benchIpv6(cfg: Cfg): Row[] {
+  const { log, rounds, n6, nAddr, nUpd, npmSubset6, npmMs, quick } = cfg;
+  const rows6: Row[] = [];
+  const out = new Int32Array(BATCH);
+  const rng = mulberry32(98);
+  const upd = new Int32Array(nUpd);
+  for (let i = 0; i < nUpd; i++) upd[i] = intBelow(rng, n6);
   const t6 = syntheticIpv6Table(n6);
   const rnd6 = randomIpv6Addresses(nAddr);
   const der6 = derivedIpv6Addresses(t6, nAddr);
   log(`IPv6 table: ${n6} prefixes; ${nAddr} random (almost all outside 2000::/3 prefixes) and ${nAddr} table-derived addresses`);
   gcNow();
-  m0 = memNow();
-  t0 = now();
+  let m0 = memNow();
+  let t0 = now();
   const hpl = new HashPerLength();
   for (let i = 0; i < n6; i++) hpl.insert(t6.words[4 * i], t6.words[4 * i + 1], t6.words[4 * i + 2], t6.words[4 * i + 3], t6.lens[i], t6.nextHops[i]);
   const buildHpl = now() - t0;
@@ -320,7 +338,7 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
   const own6 = ours6.memory();
   log(`build: ours ${(buildOurs6 / 1000).toFixed(2)} s, hash per length ${(buildHpl / 1000).toFixed(2)} s`);
   log(`memory: ours ${fmtMB(memOurs6)} (structure ${fmtMB(own6.structure)} + table ${fmtMB(own6.table)}), hash per length ${fmtMB(memHpl)}`);
-  mismatches = 0;
+  let mismatches = 0;
   for (const arr of [rnd6, der6]) {
     for (let i = 0; i < arr.length; i += 4 * 13) {
       if (ours6.lookup(arr[i], arr[i + 1], arr[i + 2], arr[i + 3]) !== hpl.lookup(arr[i], arr[i + 1], arr[i + 2], arr[i + 3])) mismatches++;
@@ -336,7 +354,7 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
     r6.oDer.push(single6Ours(ours6, der6)); r6.hDer.push(single6Hash(hpl, der6, hMs));
     r6.obRnd.push(batch6Ours(ours6, bRnd6, out)); r6.obDer.push(batch6Ours(ours6, bDer6, out));
   }
-  const nUpd6 = Math.min(nUpd, n6);
+  const nUpd6 = Math.min(Math.floor(nUpd / 4), n6);
   t0 = now();
   for (let i = 0; i < nUpd6; i++) {
     const p = upd[i] % n6;
@@ -392,6 +410,28 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
     const v = (y: number | undefined): string => (y === undefined ? 'n/a' : x.unit === 'rate' ? fmtRate(y) : y.toFixed(2));
     log(`IPv6 ${x.metric}: ours ${v(x.ours)}, hash per length ${v(x.base)} (${fmtRatio(x.ours, x.base)}), npm ${v(x.npm)} (${fmtRatio(x.ours, x.npm)})`);
   }
+
+  return rows6;
+}
+
+export function runFibBench(opts: FibBenchOptions = {}): string {
+  const quick = opts.quick ?? false;
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const hasGc = gcNow();
+  const rounds = quick ? 2 : 5;
+  const n4 = quick ? 100_000 : 1_000_000;
+  const n6 = quick ? 25_000 : 250_000;
+  const nAddr = quick ? 200_000 : 1_000_000;
+  const nUpd = quick ? 20_000 : 200_000;
+  const npmSubset4 = quick ? 20_000 : 100_000;
+  const npmSubset6 = quick ? 10_000 : 50_000;
+  const npmMs = quick ? 200 : 1000;
+  log(`# FIB longest-prefix-match benchmark (${quick ? 'quick' : 'full'}; node ${process.version}; gc ${hasGc ? 'exposed' : 'NOT exposed: memory figures unavailable'})`);
+
+  const cfg: Cfg = { quick, log, rounds, n4, n6, nAddr, nUpd, npmSubset4, npmSubset6, npmMs };
+  const { rows, obRnd, dRnd, obDer, dDer } = benchIpv4(cfg);
+  gcNow();
+  const rows6 = benchIpv6(cfg);
 
   // ---------------- markdown ----------------
   const md: string[] = [];
