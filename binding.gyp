@@ -5,6 +5,12 @@
       "sources": ["src/dataplane/native/frame_io.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "netnstools",
+      "sources": ["src/dataplane/native/netns_tools.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"]
     }
   ]
 }

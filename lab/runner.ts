@@ -1,11 +1,21 @@
 /**
- * The runner: executes a Plan with execa, argv arrays only (never a shell).
- * Work is batched so a 100-node lab costs a few hundred process spawns, not
- * thousands: one `ip -batch` for every namespace and veth, one
- * `ip -n NS -batch` and one `sysctl` per namespace, one ethtool per device, run a few at a time.
+ * The runner: executes a Plan, argv arrays only (never a shell). Work is
+ * batched so a 100-node lab costs about a hundred short process spawns:
+ * one `ip -batch` for every namespace and one for every veth, then one
+ * `ip -batch` per namespace for bridges, addresses, links and routes.
+ *
+ * Sysctls and offloads are done in this process through the netnstools addon
+ * (lab/netns-tools.ts): the main thread enters each namespace with setns(2),
+ * writes /proc/sys, sets the offloads with one ethtool ioctl per device, forks
+ * that namespace's `ip -batch` (the child inherits the namespace; nothing
+ * remounts /sys as `ip netns exec` and `ip -n` do), and returns. When the
+ * addon is not built, the same work runs through `ip netns exec` and
+ * `ip -n NS -batch`, as before.
  */
+import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { appendJournal } from './journal.js';
+import { loadNetnsTools, writeSysctls, type NetnsTools } from './netns-tools.js';
 import { batchLine, type NsCommand, type Plan } from './plan.js';
 
 export type Progress = (stage: string, done: number, total: number) => void;
@@ -48,9 +58,50 @@ function groupByNs(cmds: readonly NsCommand[]): Map<string, string[]> {
   return m;
 }
 
-const PARALLEL = 6;
+/**
+ * Runs argv with the child started inside namespace `ns` (it inherits the
+ * thread's namespace at fork time); resolves to stdout, rejects with a
+ * CommandError on a non-zero exit.
+ */
+export function runIn(tools: NetnsTools, ns: string, argv: readonly string[], input?: string): Promise<string> {
+  const [file, ...args] = argv;
+  const child = tools.runIn(ns, () => spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdin.on('error', () => undefined); // a child that exits early closes its stdin: its exit code tells
+    child.on('error', (e) => reject(new CommandError(['ip', 'netns', 'exec', ns, ...argv], e.message, undefined)));
+    child.on('close', (code) => {
+      if (code === 0) resolve(out.replace(/\n$/, ''));
+      else reject(new CommandError(['ip', 'netns', 'exec', ns, ...argv], err || out, code ?? undefined));
+    });
+    child.stdin.end(input ?? '');
+  });
+}
 
-export async function executePlan(plan: Plan, progress: Progress = () => {}): Promise<void> {
+const PARALLEL = 6;
+/** In-namespace `ip -batch` children in flight at once (each is short and mostly kernel work). */
+const PARALLEL_FORKS = 8;
+
+function groupOffloads(offloads: Plan['offloads']): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const o of offloads) {
+    let devs = m.get(o.ns);
+    if (!devs) m.set(o.ns, (devs = []));
+    devs.push(o.dev);
+  }
+  return m;
+}
+
+export interface ExecuteOptions {
+  /** Use `ip netns exec` for everything even when the addon is built (for comparisons). */
+  readonly noAddon?: boolean;
+}
+
+export async function executePlan(plan: Plan, progress: Progress = () => {}, opts: ExecuteOptions = {}): Promise<void> {
+  const tools = opts.noAddon ? undefined : loadNetnsTools();
   // 1. Namespaces: journaled first, then made in one batch.
   appendJournal(plan.lab, ...plan.namespaces.map((n) => ({ type: 'netns' as const, name: n.ns })));
   progress('namespaces', 0, plan.namespaces.length);
@@ -59,10 +110,17 @@ export async function executePlan(plan: Plan, progress: Progress = () => {}): Pr
 
   // 2. Sysctls before any interface exists, so `default.*` applies to every new one.
   let done = 0;
-  await mapLimit(plan.sysctls, PARALLEL, async (s) => {
-    await run(['ip', 'netns', 'exec', s.ns, 'sysctl', '-q', '-w', ...s.settings]);
-    progress('sysctls', ++done, plan.sysctls.length);
-  });
+  if (tools) {
+    for (const s of plan.sysctls) {
+      tools.runIn(s.ns, () => writeSysctls(s.settings));
+      progress('sysctls', ++done, plan.sysctls.length);
+    }
+  } else {
+    await mapLimit(plan.sysctls, PARALLEL, async (s) => {
+      await run(['ip', 'netns', 'exec', s.ns, 'sysctl', '-q', '-w', ...s.settings]);
+      progress('sysctls', ++done, plan.sysctls.length);
+    });
+  }
 
   // 3. veth pairs, each end created directly in its namespace, one batch.
   if (plan.veths.length) {
@@ -75,16 +133,26 @@ export async function executePlan(plan: Plan, progress: Progress = () => {}): Pr
 
   // 4. Offloads off on every veth end (tx checksum, TSO, GSO, GRO): DESIGN.md data-plane facts.
   done = 0;
-  await mapLimit(plan.offloads, PARALLEL, async (o) => {
-    await run(['ip', 'netns', 'exec', o.ns, 'ethtool', '-K', o.dev, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
-    progress('offloads', ++done, plan.offloads.length);
-  });
+  if (tools) {
+    for (const [ns, devs] of groupOffloads(plan.offloads)) {
+      tools.runIn(ns, () => tools.setOffloads(devs, false));
+      done += devs.length;
+      progress('offloads', done, plan.offloads.length);
+    }
+  } else {
+    await mapLimit(plan.offloads, PARALLEL, async (o) => {
+      await run(['ip', 'netns', 'exec', o.ns, 'ethtool', '-K', o.dev, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+      progress('offloads', ++done, plan.offloads.length);
+    });
+  }
 
   // 5. Bridges, ports, addresses, links up, routes: one batch per namespace.
   const byNs = [...groupByNs(plan.ipLines)];
   done = 0;
-  await mapLimit(byNs, PARALLEL, async ([ns, lines]) => {
-    await run(['ip', '-n', ns, '-batch', '-'], lines.join('\n') + '\n');
+  await mapLimit(byNs, tools ? PARALLEL_FORKS : PARALLEL, async ([ns, lines]) => {
+    const input = lines.join('\n') + '\n';
+    if (tools) await runIn(tools, ns, ['ip', '-batch', '-'], input);
+    else await run(['ip', '-n', ns, '-batch', '-'], input);
     progress('addresses', ++done, byNs.length);
   });
 }

@@ -1,12 +1,15 @@
 /**
  * Teardown by journal: stop the processes a lab recorded (by PID, checked
  * against the recorded start time so a reused PID is never signalled), stop
- * whatever else still runs inside the lab's own namespaces (`ip netns pids`,
- * e.g. a `lab exec` left in the background), delete the namespaces the journal
- * names (their veths and bridges go with them), and remove the run directory.
+ * whatever else still runs inside the lab's own namespaces (e.g. a `lab exec`
+ * left in the background: found in one pass over /proc/PID/ns/net, matched by
+ * inode against the namespaces' /run/netns files, as `ip netns pids` does for
+ * one namespace per spawn), delete the namespaces the journal names (their
+ * veths and bridges go with them) in one `ip -batch`, and remove the run
+ * directory.
  * Idempotent: what is already gone is skipped. Never matches by pattern.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import { journaledLabs, labDir, processStartTime, readJournal } from './journal.js';
 
@@ -36,17 +39,48 @@ async function stopProcesses(procs: readonly { pid: number; startTime: string }[
   for (const p of live) if (alive(p.pid, p.startTime)) signal(p.pid, 'SIGKILL');
 }
 
-async function namespacePids(ns: string): Promise<{ pid: number; startTime: string }[]> {
-  const r = await execa('ip', ['netns', 'pids', ns], { reject: false });
-  if (r.exitCode !== 0) return [];
-  return String(r.stdout)
-    .split('\n')
-    .map((s) => Number(s.trim()))
-    .filter((pid) => Number.isInteger(pid) && pid > 0 && pid !== process.pid)
-    .flatMap((pid) => {
-      const startTime = processStartTime(pid);
-      return startTime ? [{ pid, startTime }] : [];
-    });
+/** The nsfs inode of each named namespace that still exists. */
+function namespaceInodes(names: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  for (const ns of names) {
+    try {
+      out.add(statSync(`/run/netns/${ns}`).ino);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** `net:[4026532305]` → 4026532305; undefined for anything else. */
+export function parseNetnsLink(link: string): number | undefined {
+  const m = /^net:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Processes (other than this one) whose network namespace is one of `names`: one pass over /proc. */
+export function namespacePids(names: readonly string[]): { pid: number; startTime: string }[] {
+  const inodes = namespaceInodes(names);
+  return inodes.size ? pidsInNamespaces(inodes) : [];
+}
+
+/** Processes of `procRoot` (other than this one) whose /ns/net link names one of `inodes`. */
+export function pidsInNamespaces(inodes: ReadonlySet<number>, procRoot = '/proc'): { pid: number; startTime: string }[] {
+  const out: { pid: number; startTime: string }[] = [];
+  for (const entry of readdirSync(procRoot)) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    let ino: number | undefined;
+    try {
+      ino = parseNetnsLink(readlinkSync(`${procRoot}/${entry}/ns/net`));
+    } catch {
+      continue; // exited meanwhile, or a kernel thread
+    }
+    if (ino === undefined || !inodes.has(ino)) continue;
+    const startTime = processStartTime(pid);
+    if (startTime) out.push({ pid, startTime });
+  }
+  return out;
 }
 
 export interface TeardownReport {
@@ -62,7 +96,7 @@ export async function teardownLab(lab: string): Promise<TeardownReport> {
   await stopProcesses(procs, 1500);
 
   const present = namespaces.filter((ns) => existsSync(`/run/netns/${ns}`));
-  const stragglers = (await Promise.all(present.map(namespacePids))).flat();
+  const stragglers = namespacePids(present);
   await stopProcesses(stragglers, 500);
 
   if (present.length) {
