@@ -29,6 +29,10 @@ export interface ControlMethods {
   'show.fib': { params: Record<string, never>; result: FibEntryInfo[] };
   'show.counters': { params: Record<string, never>; result: Record<string, number> };
   explain: { params: { address: string }; result: ExplainResult };
+  /** The data plane's own ARP/ND table (userspace data plane only). */
+  'show.arp': { params: Record<string, never>; result: ArpEntryInfo[] };
+  /** Mark probes for packet tracing: matching packets make the data plane emit `trace` events. Null clears. */
+  'trace.set': { params: { filter: TraceFilterSpec | null }; result: { ok: boolean; error?: string } };
   /** Start receiving event lines on this connection. `since` replays buffered events after that sequence. */
   'events.subscribe': { params: { since?: number }; result: { seq: number } };
   /** Recent events (bounded buffer). */
@@ -111,6 +115,21 @@ export interface ExplainResult {
   readonly rib?: RibEntryInfo;
   /** Why routes are absent or were not used: filtered on import, not exported, next hop unreachable. */
   readonly notes: string[];
+}
+
+export interface ArpEntryInfo {
+  readonly interface: string;
+  readonly address: string;
+  readonly mac?: string;
+  readonly state: string;
+}
+
+export interface TraceFilterSpec {
+  readonly protocol?: number;
+  readonly src?: string;
+  readonly dst?: string;
+  readonly srcPort?: number;
+  readonly dstPort?: number;
 }
 
 export interface BgpStatus {

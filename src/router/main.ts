@@ -19,6 +19,17 @@ import { LinkMonitor } from './link-monitor.js';
 import { Router, type RouteSink } from './router.js';
 import type { RouteChange } from './route-table.js';
 import { parsePrefix } from '../lib/prefix.js';
+import { Dataplane } from '../dataplane/dataplane.js';
+import { LinuxFrameIo } from '../dataplane/linux-frame-io.js';
+import { FibRouteLookup } from './fib-lookup.js';
+
+/** Counters as one flat name → number map for `show counters`. */
+function flattenCounters(x: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
+  if (typeof x === 'number') out[prefix] = x;
+  else if (Array.isArray(x)) x.forEach((v, i) => flattenCounters(v, `${prefix}.${(v as { name?: string })?.name ?? i}`, out));
+  else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) if (k !== 'name') flattenCounters(v, prefix ? `${prefix}.${k}` : k, out);
+  return out;
+}
 
 function log(level: string, message: string): void {
   process.stdout.write(`${new Date().toISOString()} ${level} ${message}\n`);
@@ -41,7 +52,17 @@ async function main(): Promise<void> {
   const control = new ControlServer(cfg.node);
   const kernel = new KernelRouteWriter();
   kernel.start();
-  const router = new Router(cfg, [kernelSink(kernel)], control);
+  // Userspace data plane: our FIB forwards transit; the kernel's copy (forwarding off) routes the router's own traffic.
+  const lookup = cfg.dataplane === 'userspace' ? new FibRouteLookup(cfg.interfaces.map((i) => i.name)) : undefined;
+  const router = new Router(cfg, lookup ? [kernelSink(kernel), lookup] : [kernelSink(kernel)], control);
+  const dataplane = lookup
+    ? new Dataplane({
+      io: new LinuxFrameIo(),
+      interfaces: cfg.interfaces.map((i) => ({ name: i.name, ipv4: i.ipv4 ? [i.ipv4] : [], ipv6: i.ipv6 ? [i.ipv6] : [], mtu: i.mtu })),
+      routes: lookup,
+      onTrace: (record) => control.emit({ type: 'trace', detail: { ...record } }),
+    })
+    : undefined;
 
   let lastUpdateAt = 0;
   const speaker = new BgpSpeaker(
@@ -63,6 +84,7 @@ async function main(): Promise<void> {
 
   const monitor = new LinkMonitor((s) => {
     log('info', `interface ${s.name} ${s.up ? 'up' : 'down'}`);
+    dataplane?.setInterfaceUp(s.name, s.up);
     router.interfaceChanged(s.name, s.up);
   });
   const initial = await monitor.start();
@@ -77,7 +99,16 @@ async function main(): Promise<void> {
     return speaker.rib(pr.value);
   });
   control.handle('show.fib', () => router.fib());
-  control.handle('show.counters', () => ({ kernelRouteLines: kernel.stats.lines, kernelRouteFailures: kernel.stats.failures }));
+  control.handle('show.counters', () => ({
+    ...(dataplane ? flattenCounters(dataplane.counters()) : {}),
+    kernelRouteLines: kernel.stats.lines,
+    kernelRouteFailures: kernel.stats.failures,
+  }));
+  control.handle('show.arp', () => (dataplane?.neighbors() ?? []).map((n) => ({ interface: n.interface, address: n.address, mac: n.mac || undefined, state: n.state })));
+  control.handle('trace.set', (p) => {
+    if (!dataplane) return { ok: false, error: `${cfg.node} forwards with its kernel (dataplane: kernel): no packet trace` };
+    return dataplane.setTraceFilter(p.filter);
+  });
   control.handle('explain', (p) => router.explain(p.address));
   control.handle('bgp.status', () => speaker.status());
 
@@ -111,6 +142,7 @@ async function main(): Promise<void> {
       await speaker.stop(reason);
     } finally {
       monitor.stop();
+      dataplane?.close();
       await kernel.stop();
       await control.close();
       process.exit(0);
