@@ -1,0 +1,83 @@
+/**
+ * The catchment oracle over real topology files (loaded and validated by
+ * lab/topology): anycast-basic sends the client to b; prepending on b's
+ * session moves it to a; LOCAL_PREF beats a shorter path; equal paths are
+ * reported as a tie; IPv6 follows the same decision.
+ */
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadTopologyFile } from '../../../lab/topology/load.js';
+import { bestRoutes, coveringAnycastPrefix, predictCatchment } from '../../../src/anycast/oracle.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+
+describe('catchment oracle', () => {
+  it('anycast-basic: the client reaches b over AS path [64500]; r2 prefers a, r3 c', async () => {
+    const topo = await loadTopologyFile(join(ROOT, 'topologies/anycast-basic.yaml'));
+    const r = predictCatchment(topo, '192.0.2.0/24');
+    expect(r.converged).toBe(true);
+    expect(r.predictions).toHaveLength(1);
+    const p = r.predictions[0];
+    expect(p).toMatchObject({ client: 'client', router: 'r1', servers: ['b'], tie: false });
+    expect(p.paths.map((x) => x.asPath)).toEqual([[64500]]);
+    expect(r.best.get('r2')!.map((x) => x.server)).toEqual(['a']);
+    expect(r.best.get('r3')!.map((x) => x.server)).toEqual(['c']);
+    // r3 hears b through r2 and r1: [65002 65001 64500] loses to c's [64500].
+    expect(r.best.get('r3')![0].asPath).toEqual([64500]);
+  });
+
+  it('anycast-basic over IPv6 gives the same answer', async () => {
+    const topo = await loadTopologyFile(join(ROOT, 'topologies/anycast-basic.yaml'));
+    expect(coveringAnycastPrefix(topo, '2001:db8::53')).toBe('2001:db8::/48');
+    expect(predictCatchment(topo, '2001:db8::/48').predictions[0].servers).toEqual(['b']);
+  });
+
+  it('without b, the next nearest is a (failover target), then c', async () => {
+    const topo = await loadTopologyFile(join(ROOT, 'topologies/anycast-basic.yaml'));
+    const withoutB = { nodes: topo.nodes.filter((n) => n.name !== 'b') };
+    expect(predictCatchment(withoutB, '192.0.2.0/24').predictions[0].servers).toEqual(['a']);
+    const onlyC = { nodes: topo.nodes.filter((n) => n.name !== 'b' && n.name !== 'a') };
+    const p = predictCatchment(onlyC, '192.0.2.0/24').predictions[0];
+    expect(p.servers).toEqual(['c']);
+    expect(p.paths[0].asPath).toEqual([65002, 65003, 64500]);
+  });
+
+  it('prepending on b\'s export moves the client to a', async () => {
+    const topo = await loadTopologyFile(fixture('prepend.yaml'));
+    const p = predictCatchment(topo, '192.0.2.0/24').predictions[0];
+    expect(p.servers).toEqual(['a']);
+    expect(p.paths[0].asPath).toEqual([65002, 64500]);
+    // r1 still has b's prepended path as a candidate; it is longer.
+    expect(predictCatchment(topo, '2001:db8::/48').predictions[0].servers).toEqual(['a']);
+  });
+
+  it('LOCAL_PREF set on import beats a shorter AS path', async () => {
+    const topo = await loadTopologyFile(fixture('local-pref.yaml'));
+    const p = predictCatchment(topo, '192.0.2.0/24').predictions[0];
+    expect(p.servers).toEqual(['a']);
+    expect(p.paths[0]).toMatchObject({ localPref: 200, asPath: [65002, 65004, 64500] });
+  });
+
+  it('equal AS paths are reported as a tie, not resolved', async () => {
+    const topo = await loadTopologyFile(fixture('tie.yaml'));
+    const p = predictCatchment(topo, '192.0.2.0/24').predictions[0];
+    expect(p.tie).toBe(true);
+    expect(p.servers).toEqual(['a', 'b']);
+  });
+
+  it('decision steps: local-pref, then AS path length, then eBGP over iBGP', () => {
+    const base = { server: 'x', asPath: [1, 2], localPref: 100, via: 'ebgp' as const };
+    expect(bestRoutes([base, { ...base, server: 'y', localPref: 150, asPath: [1, 2, 3] }]).map((r) => r.server)).toEqual(['y']);
+    expect(bestRoutes([base, { ...base, server: 'y', asPath: [1] }]).map((r) => r.server)).toEqual(['y']);
+    expect(bestRoutes([base, { ...base, server: 'y', via: 'ibgp' }]).map((r) => r.server)).toEqual(['x']);
+    expect(bestRoutes([base, { ...base, server: 'y' }]).map((r) => r.server)).toEqual(['x', 'y']);
+    expect(bestRoutes([])).toEqual([]);
+  });
+
+  it('an address outside every anycast prefix has no covering prefix', async () => {
+    const topo = await loadTopologyFile(join(ROOT, 'topologies/anycast-basic.yaml'));
+    expect(coveringAnycastPrefix(topo, '198.51.100.1')).toBeUndefined();
+    expect(coveringAnycastPrefix(topo, 'not an address')).toBeUndefined();
+  });
+});
