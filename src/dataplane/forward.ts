@@ -242,7 +242,8 @@ export class Forwarder {
   /** Reason of the most recent drop (for tests and the property that every drop has one reason). */
   lastDrop = -1;
   private readonly byName = new Map<string, IfaceState>();
-  private readonly own4 = new Set<number>();
+  /** Own IPv4 addresses and subnet broadcasts as signed 32-bit values: a short linear scan beats a Set of non-Smi numbers. */
+  private own4 = new Int32Array(0);
   private own6 = new Uint32Array(0);
   private readonly routes: RouteLookup;
   private readonly sink: FrameSink;
@@ -279,17 +280,32 @@ export class Forwarder {
 
   /** Re-reads the interfaces' addresses (after a change to the lists). */
   refreshAddresses(): void {
-    this.own4.clear();
+    const v: number[] = [];
     const w: number[] = [];
     for (const i of this.interfaces) {
       for (const a of i.ipv4) {
-        this.own4.add(a.addr >>> 0);
+        v.push(a.addr | 0);
         // The subnet's broadcast address (RFC 919/922) is the kernel's; /31 and /32 have none.
-        if (a.len <= 30) this.own4.add((a.addr | (0xffffffff >>> a.len)) >>> 0);
+        if (a.len <= 30) v.push(a.addr | (0xffffffff >>> a.len));
       }
       for (const a of i.ipv6) w.push(...a.words);
     }
+    this.own4 = Int32Array.from(v);
     this.own6 = Uint32Array.from(w);
+  }
+
+  private isOwn4(addr: number): boolean {
+    const o = this.own4;
+    const a = addr | 0;
+    for (let i = 0; i < o.length; i++) if (o[i] === a) return true;
+    return false;
+  }
+
+  /** The interface a next hop names (a scan: routers have a handful, and it avoids hashing strings per packet). */
+  private iface(name: string): IfaceState | undefined {
+    const list = this.interfaces;
+    for (let i = 0; i < list.length; i++) if (list[i].name === name) return list[i];
+    return undefined;
   }
 
   setIcmpRateLimit(limit: IcmpRateLimit): void {
@@ -394,7 +410,7 @@ export class Forwarder {
       };
     }
     // Ours (the kernel answers), group or link-scoped: never forwarded.
-    if (this.own4.has(dst)) return this.kernel(inIdx);
+    if (this.isOwn4(dst)) return this.kernel(inIdx);
     const dTop = dst >>> 24;
     if (dst >>> 28 === 0xe) return this.kernel(inIdx);
     if (dst >>> 16 === 0xa9fe) return this.kernel(inIdx);
@@ -409,8 +425,9 @@ export class Forwarder {
       this.icmpError4(buf, ip, total, ICMP4_NET_UNREACHABLE, 'net-unreachable', now);
       return this.drop(inIdx, DropReason.noRoute);
     }
-    const nh = this.pick(route.nextHops, fmix(mix(mix(mix(mix(0x2545f491, src), dst), proto), (sport << 16) | (dport & 0xffff))));
-    const egress = this.byName.get(nh.interface);
+    const hops = route.nextHops;
+    const nh = hops.length === 1 ? hops[0] : hops[fmix(mix(mix(mix(mix(0x2545f491, src), dst), proto), (sport << 16) | (dport & 0xffff))) % hops.length];
+    const egress = this.iface(nh.interface);
     const gw = nh.gateway;
     if (egress === undefined || (gw !== undefined && gw.length !== 4)) return this.drop(inIdx, DropReason.noRoute);
     const nhAddr = gw === undefined ? dst : getU32(gw, 0);
@@ -497,7 +514,7 @@ export class Forwarder {
       return;
     }
     const nh = route.nextHops[0];
-    const egress = this.byName.get(nh.interface);
+    const egress = this.iface(nh.interface);
     const gw = nh.gateway;
     if (egress === undefined || !egress.up || (gw !== undefined && gw.length !== 4)) {
       this.counters.countIcmp(IcmpCounter.noRoute);
@@ -578,11 +595,15 @@ export class Forwarder {
       this.icmpError6(buf, ip, total, ICMP6_NO_ROUTE, 'no-route', now);
       return this.drop(inIdx, DropReason.noRoute);
     }
-    let h = mix(mix(mix(mix(0x2545f491, s0), s1), s2), s3);
-    h = mix(mix(mix(mix(h, d0), d1), d2), d3);
-    h = mix(mix(mix(h, v.flowLabel), proto), (sport << 16) | (dport & 0xffff));
-    const nh = this.pick(route.nextHops, fmix(h));
-    const egress = this.byName.get(nh.interface);
+    const hops = route.nextHops;
+    let nh = hops[0];
+    if (hops.length > 1) {
+      let h = mix(mix(mix(mix(0x2545f491, s0), s1), s2), s3);
+      h = mix(mix(mix(mix(h, d0), d1), d2), d3);
+      h = mix(mix(mix(h, v.flowLabel), proto), (sport << 16) | (dport & 0xffff));
+      nh = hops[fmix(h) % hops.length];
+    }
+    const egress = this.iface(nh.interface);
     const gw = nh.gateway;
     if (egress === undefined || (gw !== undefined && gw.length !== 16)) return this.drop(inIdx, DropReason.noRoute);
     let n0 = d0, n1 = d1, n2 = d2, n3 = d3;
@@ -642,7 +663,7 @@ export class Forwarder {
       return;
     }
     const nh = route.nextHops[0];
-    const egress = this.byName.get(nh.interface);
+    const egress = this.iface(nh.interface);
     const gw = nh.gateway;
     if (egress === undefined || !egress.up || (gw !== undefined && gw.length !== 16)) {
       this.counters.countIcmp(IcmpCounter.noRoute);
@@ -691,7 +712,7 @@ export class Forwarder {
     const op = a.op;
     if (op !== ArpOp.REQUEST && op !== ArpOp.REPLY) return;
     const spa = a.senderIp;
-    if (spa === 0 || this.own4.has(spa)) return;
+    if (spa === 0 || this.isOwn4(spa)) return;
     const tpa = a.targetIp;
     const forUs = this.isOwnOn4(ifIndex, tpa);
     this.neighbors.learn4(ifIndex, spa, buf, at + 8, now, forUs);
@@ -740,10 +761,6 @@ export class Forwarder {
   }
 
   // ------------------------------------------------------------ helpers
-
-  private pick(hops: readonly NextHop[], hash: number): NextHop {
-    return hops.length === 1 ? hops[0] : hops[hash % hops.length];
-  }
 
   private nextId(): number {
     const id = this.ipId;

@@ -103,6 +103,7 @@ function hash6(w0: number, w1: number, w2: number, w3: number): number {
 }
 
 export class NeighborTable {
+  /** Keyed by the address as a signed 32-bit value (a Smi, cheap to hash). */
   private readonly v4: Map<number, Entry>[];
   private readonly v6: Map<number, Entry[]>[];
   private pendingTotal = 0;
@@ -135,7 +136,7 @@ export class NeighborTable {
 
   /** The MAC of a usable (reachable or stale) IPv4 neighbour, or null. A stale entry is re-probed. */
   resolve4(ifIndex: number, addr: number, now: number): Uint8Array | null {
-    const e = this.v4[ifIndex].get(addr);
+    const e = this.v4[ifIndex].get(addr | 0);
     if (e === undefined || e.state === NeighborState.incomplete) return null;
     this.use(e, now);
     return e.mac;
@@ -155,11 +156,11 @@ export class NeighborTable {
    * counts the drop.
    */
   enqueue4(ifIndex: number, addr: number, frame: Uint8Array, ingress: number, now: number, trace: object | null = null): boolean {
-    let e = this.v4[ifIndex].get(addr);
+    let e = this.v4[ifIndex].get(addr | 0);
     if (e === undefined) {
       if (this.arpSource(ifIndex, addr) === 0) return false;
       e = this.create(4, ifIndex, addr, 0, 0, 0, now);
-      this.v4[ifIndex].set(addr, e);
+      this.v4[ifIndex].set(addr | 0, e);
       this.probe(e, now);
     }
     return this.push(e, { frame, ingress, trace });
@@ -199,11 +200,11 @@ export class NeighborTable {
    */
   learn4(ifIndex: number, addr: number, mac: Uint8Array, macOff: number, now: number, create: boolean): void {
     if (addr === 0) return;
-    let e = this.v4[ifIndex].get(addr);
+    let e = this.v4[ifIndex].get(addr | 0);
     if (e === undefined) {
       if (!create) return;
       e = this.create(4, ifIndex, addr, 0, 0, 0, now);
-      this.v4[ifIndex].set(addr, e);
+      this.v4[ifIndex].set(addr | 0, e);
     }
     this.confirm(e, mac, macOff, now);
   }
@@ -224,7 +225,7 @@ export class NeighborTable {
 
   /** True when an entry (of any state) exists: lets the pipeline learn replies to its own requests. */
   has4(ifIndex: number, addr: number): boolean {
-    return this.v4[ifIndex].has(addr);
+    return this.v4[ifIndex].has(addr | 0);
   }
 
   has6(ifIndex: number, w0: number, w1: number, w2: number, w3: number): boolean {
