@@ -92,10 +92,10 @@ export class Router {
     this.speaker?.originate(this.originatedPrefixes());
   }
 
-  /** Prefixes this node announces: connected subnets (when configured) and `networks`. */
+  /** Prefixes this node announces: connected subnets of interfaces that are up (when configured) and `networks`. */
   originatedPrefixes(): IpPrefix[] {
     const out: IpPrefix[] = [];
-    if (this.cfg.originateConnected) for (const s of this.subnets) out.push(s.prefix);
+    if (this.cfg.originateConnected) for (const s of this.subnets) if (this.isUp(s.interface)) out.push(s.prefix);
     for (const n of this.cfg.networks) {
       const p = parsePrefix(n);
       if (p.ok) out.push(p.value);
@@ -143,8 +143,12 @@ export class Router {
     if (this.up.get(ifname) === isUp || !this.up.has(ifname)) return;
     this.up.set(ifname, isUp);
     this.control.emit({ type: 'interface', interface: ifname, up: isUp });
-    for (const s of this.subnets.filter((x) => x.interface === ifname)) {
-      this.apply(this.table.set(s.prefix, 'connected', isUp ? [{ interface: ifname }] : []));
+    const mine = this.subnets.filter((x) => x.interface === ifname);
+    for (const s of mine) this.apply(this.table.set(s.prefix, 'connected', isUp ? [{ interface: ifname }] : []));
+    // A connected prefix is announced only while its interface is up.
+    if (this.cfg.originateConnected && mine.length) {
+      if (isUp) this.speaker?.originate(mine.map((s) => s.prefix));
+      else this.speaker?.withdrawOriginated(mine.map((s) => s.prefix));
     }
     if (!isUp) {
       this.speaker?.interfaceDown(ifname);
