@@ -132,7 +132,7 @@ function main(argv: string[]): void {
   const nArg = args.find((a, i) => /^\d+$/.test(a) && (k < 0 || i !== k + 1));
   const n = nArg !== undefined ? Number(nArg) : 1_000_000;
   const r = runRibBench(n, perUpdate);
-  console.log(`RIB: ${r.prefixes} prefixes, ${r.perUpdate} per UPDATE, ${r.attrSets} attribute sets (in + out)`);
+  console.log(`RIB: ${r.prefixes} prefixes, ${r.perUpdate} per UPDATE, ${r.attrSets} attribute sets held`);
   console.log(`  time to Adj-RIB-Out: ${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU (${Math.round(r.prefixes / r.seconds).toLocaleString('en')} prefixes/s wall)`);
   console.log(`  heap retained after GC: ${r.heapMB === undefined ? 'n/a (run with --expose-gc)' : r.heapMB.toFixed(0) + ' MB'}; peak RSS ${r.peakRssMB.toFixed(0)} MB`);
   console.log('  reference, whole daemons at 1M: BIRD 2.2 s / 129 MB, FRR 11.6 s / 1.24 GB');

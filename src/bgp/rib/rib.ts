@@ -101,13 +101,12 @@ interface OutState {
   readonly families: ReadonlySet<Family>;
   /** After ROUTE-REFRESH: per prefix id, send again even if unchanged. */
   resend: Uint8Array | undefined;
-  /** One-entry memo: consecutive prefixes usually share source attributes. */
+  /** Per prefix id: the source peer and export-policy term it went out under (`advKey`). */
+  advKey: Int32Array;
+  /** One-entry memo of the export rules: consecutive prefixes usually share source attributes. */
   memoIn: RouteAttrs | undefined;
   memoSrc: number;
-  memoFam: number;
   memoBlocked: boolean;
-  memoTerm: number;
-  memoOut: RouteAttrs | undefined;
 }
 
 interface Rejection { readonly attrs: RouteAttrs; readonly reason: string }
@@ -162,6 +161,10 @@ export class Rib {
   private jobHead = 0;
   private nhGen = 0;
   private changes: BestPathChange[] = [];
+  /** Side results of exportSource (avoids an allocation per prefix). */
+  private expTerm = -1;
+  private expSrc = -1;
+  private expFam: Family = 4;
   /** Locally originated prefixes (text form) → source → options, in insertion order. */
   private readonly origins = new Map<string, Map<OriginSource, OriginateOptions>>();
   private notices: MaxPrefixExceeded[] = [];
@@ -210,7 +213,7 @@ export class Rib {
     const out: OutState = {
       advertised: [], count: 0, dirty: new Uint8Array(this.prefixes.capacity), queue: [], head: 0,
       eorPending: true, initialDone: false, families: new Set(fams),
-      resend: undefined, memoIn: undefined, memoSrc: -1, memoFam: 0, memoBlocked: false, memoTerm: -2, memoOut: undefined,
+      resend: undefined, advKey: new Int32Array(this.prefixes.capacity), memoIn: undefined, memoSrc: -1, memoBlocked: false,
     };
     p.out = out;
     const top = this.prefixes.highWater;
@@ -241,10 +244,15 @@ export class Rib {
     const p = this.state(id);
     (p as { config: PeerConfig | undefined }).config = p.config && { ...p.config, exportPolicy: policy };
     if (p.out === undefined) return;
-    p.out.memoIn = undefined;
-    p.out.memoOut = undefined;
+    const out = p.out;
+    out.memoIn = undefined;
+    // Term numbers may now mean other actions: send again whatever stays advertised.
+    out.resend = new Uint8Array(Math.max(out.advertised.length, this.prefixes.capacity));
     const top = this.prefixes.highWater;
-    for (let i = 0; i < top; i++) if (this.best[i] >= 0 || p.out.advertised[i] !== undefined) this.markDirty(p.out, i);
+    for (let i = 0; i < top; i++) {
+      if (out.advertised[i] !== undefined) out.resend[i] = 1;
+      if (this.best[i] >= 0 || out.advertised[i] !== undefined) this.markDirty(out, i);
+    }
   }
 
   /** Replaces import policy for routes received from now on (ask the neighbour for a ROUTE-REFRESH). */
@@ -667,23 +675,23 @@ export class Rib {
     for (let q = out.head; q < out.queue.length; q++) this.prefixes.unref(out.queue[q]);
   }
 
-  /** What neighbour `dst` should hold for prefix `id` now, with one reference for the caller. */
-  private exportFor(dst: PeerState, out: OutState, id: number): RouteAttrs | undefined {
+  /**
+   * Export decision for prefix `id` toward `dst`: the Loc-RIB attributes it
+   * should get (its Adj-RIB-Out remembers these, not the rewritten ones), or
+   * undefined. Leaves the export-policy term and source in `this.exp*`.
+   */
+  private exportSource(dst: PeerState, out: OutState, id: number): RouteAttrs | undefined {
     const b = this.best[id];
     if (b < 0) return undefined;
     const src = this.peerStates[b];
     const a = src.adjIn[id] as RouteAttrs;
     const fam = this.prefixes.family(id);
     if (!out.families.has(fam)) return undefined;
-    const nh = fam === 4 ? dst.nh4 : dst.nh6;
-    if (nh === undefined) return undefined;
-    if (out.memoIn !== a || out.memoSrc !== b || out.memoFam !== fam) {
+    if ((fam === 4 ? dst.nh4 : dst.nh6) === undefined) return undefined;
+    if (out.memoIn !== a || out.memoSrc !== b) {
       out.memoIn = a;
       out.memoSrc = b;
-      out.memoFam = fam;
       out.memoBlocked = exportBlock(src.ref, dst.ref, a) !== undefined;
-      out.memoTerm = -2;
-      out.memoOut = undefined;
     }
     if (out.memoBlocked) return undefined;
     const policy = dst.config?.exportPolicy;
@@ -692,27 +700,33 @@ export class Rib {
       term = policy.match(policy.matchesPrefixes ? this.prefixes.prefix(id) : NO_PREFIX, a);
       if (!policy.accepts(term)) return undefined;
     }
-    const memo = out.memoOut;
-    if (term === out.memoTerm && memo !== undefined && this.attrs.isLive(memo)) {
-      this.attrs.retain(memo);
-      return memo;
-    }
+    this.expTerm = term;
+    this.expSrc = b;
+    this.expFam = fam;
+    return a;
+  }
+
+  /** The attributes `dst` receives for `a` from peer `srcId` (interned, one reference for the caller). */
+  private exportSet(dst: PeerState, srcId: number, a: RouteAttrs, fam: Family, term: number): RouteAttrs {
+    const src = this.peerStates[srcId];
+    const nh = (fam === 4 ? dst.nh4 : dst.nh6) as Uint8Array;
+    const policy = dst.config?.exportPolicy;
     let x = exportAttrs(a, src.ref, dst.ref, nh, this.options.localAs);
     if (policy !== undefined && policy.hasActions(term)) {
       x = policy.apply(x, term, this.options.localAs);
       if (dst.ref.kind === 'ebgp' && x.localPref !== undefined) x = { ...x, localPref: undefined };
     }
-    const r = this.attrs.intern(x);
-    out.memoTerm = term;
-    out.memoOut = r;
-    return r;
+    return this.attrs.intern(x);
   }
 
   /**
    * Pending changes for neighbour `id`, at most `maxPrefixes` prefixes looked
    * at: announcements grouped by attribute set (one UPDATE each), withdrawals,
    * and End-of-RIB once the initial dump is out. What is returned counts as
-   * sent.
+   * sent. The rewritten attribute sets are interned for the call (identity
+   * groups them) and not kept afterwards: the Adj-RIB-Out stores which Loc-RIB
+   * attributes each prefix was sent with, as BIRD does, so a neighbour costs
+   * no attribute sets of its own.
    */
   pendingUpdates(id: number, maxPrefixes = Number.POSITIVE_INFINITY): OutUpdates {
     const p = this.state(id);
@@ -720,45 +734,57 @@ export class Rib {
     if (out === undefined) return { batches: [], withdrawals: [], endOfRib: [], more: false };
     const groups = new Map<RouteAttrs, IpPrefix[]>();
     const withdrawals: IpPrefix[] = [];
+    let mIn: RouteAttrs | undefined, mSrc = -1, mFam = 0, mTerm = -2;
+    let mOut: IpPrefix[] | undefined;
     let n = 0;
     while (out.head < out.queue.length && n < maxPrefixes) {
       const pid = out.queue[out.head++];
       n++;
       out.dirty[pid] = 0;
-      const want = this.exportFor(p, out, pid);
+      const want = this.exportSource(p, out, pid);
       const old = pid < out.advertised.length ? out.advertised[pid] : undefined;
       const resend = out.resend !== undefined && pid < out.resend.length && out.resend[pid] === 1;
       if (resend) (out.resend as Uint8Array)[pid] = 0;
-      if (want === old) {
-        if (want !== undefined) {
-          this.attrs.release(want);
-          if (resend) {
-            let g = groups.get(want);
-            if (g === undefined) { g = []; groups.set(want, g); }
-            g.push(this.prefixes.prefix(pid));
-          }
+      if (want === undefined) {
+        if (old !== undefined) {
+          out.advertised[pid] = undefined;
+          out.count--;
+          this.attrs.release(old);
+          withdrawals.push(this.prefixes.prefix(pid));
+          this.prefixes.unref(pid);
         }
-      } else if (want === undefined) {
-        out.advertised[pid] = undefined;
-        out.count--;
-        this.attrs.release(old as RouteAttrs);
-        withdrawals.push(this.prefixes.prefix(pid));
-        this.prefixes.unref(pid);
       } else {
-        while (out.advertised.length <= pid) out.advertised.push(undefined);
-        out.advertised[pid] = want;
-        if (old !== undefined) this.attrs.release(old);
-        else { out.count++; this.prefixes.ref(pid); }
-        let g = groups.get(want);
-        if (g === undefined) { g = []; groups.set(want, g); }
-        g.push(this.prefixes.prefix(pid));
+        const term = this.expTerm;
+        const key = advKey(this.expSrc, term);
+        if (want !== old || key !== out.advKey[pid] || resend) {
+          if (want !== old) {
+            while (out.advertised.length <= pid) out.advertised.push(undefined);
+            this.attrs.retain(want);
+            out.advertised[pid] = want;
+            if (old !== undefined) this.attrs.release(old);
+            else { out.count++; this.prefixes.ref(pid); }
+          }
+          if (pid >= out.advKey.length) out.advKey = growInt32(out.advKey, this.prefixes.capacity);
+          out.advKey[pid] = key;
+          if (want !== mIn || this.expSrc !== mSrc || this.expFam !== mFam || term !== mTerm) {
+            const set = this.exportSet(p, this.expSrc, want, this.expFam, term);
+            mOut = groups.get(set);
+            if (mOut === undefined) { mOut = []; groups.set(set, mOut); }
+            else this.attrs.release(set);
+            mIn = want; mSrc = this.expSrc; mFam = this.expFam; mTerm = term;
+          }
+          (mOut as IpPrefix[]).push(this.prefixes.prefix(pid));
+        }
       }
       this.prefixes.unref(pid);
     }
     if (out.head === out.queue.length) { out.queue = []; out.head = 0; out.resend = undefined; }
     else if (out.head > 4096 && out.head * 2 > out.queue.length) { out.queue = out.queue.slice(out.head); out.head = 0; }
     const batches: OutBatch[] = [];
-    for (const [attrs, prefixes] of groups) batches.push({ family: prefixes[0].family, attrs, prefixes });
+    for (const [attrs, prefixes] of groups) {
+      batches.push({ family: prefixes[0].family, attrs, prefixes });
+      this.attrs.release(attrs);
+    }
     let endOfRib: Family[] = [];
     if (out.eorPending && out.head >= out.queue.length) {
       out.eorPending = false;
@@ -834,13 +860,19 @@ export class Rib {
     return [...p.rejected].map(([i, r]) => ({ route: { prefix: this.prefixes.prefix(i), attrs: r.attrs, peer: p.ref }, reason: r.reason }));
   }
 
-  /** What neighbour `id` has been sent and not withdrawn. */
+  /** What neighbour `id` has been sent and not withdrawn (attribute sets rebuilt for display). */
   *adjRibOut(id: number): Generator<AdjRibOutEntry> {
-    const out = this.state(id).out;
+    const p = this.state(id);
+    const out = p.out;
     if (out === undefined) return;
     for (let i = 0; i < out.advertised.length; i++) {
       const a = out.advertised[i];
-      if (a !== undefined) yield { prefix: this.prefixes.prefix(i), attrs: a };
+      if (a === undefined) continue;
+      const key = out.advKey[i];
+      const src = Math.floor(key / 4096), term = (key % 4096) - 1;
+      const attrs = this.exportSet(p, src, a, this.prefixes.family(i), term);
+      this.attrs.release(attrs);
+      yield { prefix: this.prefixes.prefix(i), attrs };
     }
   }
 
@@ -924,6 +956,17 @@ export class Rib {
       out: undefined, nh4, nh6,
     };
   }
+}
+
+/** Source peer and export term in one number (terms beyond 4094 share a key: they only cost a re-send check). */
+function advKey(src: number, term: number): number {
+  return src * 4096 + Math.min(term + 1, 4095);
+}
+
+function growInt32(a: Int32Array, cap: number): Int32Array {
+  const b = new Int32Array(Math.max(cap, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 function asList(p: IpPrefix | readonly IpPrefix[]): readonly IpPrefix[] {

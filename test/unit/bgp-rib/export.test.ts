@@ -222,8 +222,12 @@ describe('output to a neighbour', () => {
     expect(out.batches).toHaveLength(2);
     const big = out.batches.find((b) => b.prefixes.length === 3)!;
     expect(big.prefixes.map(formatPrefix).sort()).toEqual(['198.51.100.0/24', '203.0.113.0/24', '203.0.113.0/25']);
-    // Attribute sets are interned: the Adj-RIB-Out entries share the batch's object.
-    for (const e of rib.adjRibOut(e2)) if (e.prefix.len !== 24 || e.prefix.bytes[0] !== 192) expect(e.attrs).toBe(big.attrs);
+    expect(big.attrs.asPath).toEqual([{ type: 2, asns: [LOCAL_AS, 65002, 65010] }]);
+    // The Adj-RIB-Out remembers the Loc-RIB sets it sent: no rewritten set outlives the call.
+    expect(rib.stats().attrSets).toBe(2);
+    const held = [...rib.adjRibOut(e2)];
+    expect(held).toHaveLength(4);
+    for (const e of held) if (formatPrefix(e.prefix) !== '192.0.2.0/24') expect(e.attrs).toEqual(big.attrs);
   });
 
   it('sends End-of-RIB once the initial dump is out, and only once', () => {
