@@ -1,0 +1,162 @@
+/**
+ * The runner's in-process namespace work against real namespaces (needs
+ * root, as `make test` and .ci/run run it): the addon's offloads match what
+ * `ethtool -K DEV tx off tso off gso off gro off` leaves, feature by feature;
+ * runIn returns the thread to its own namespace, also after a throw; a plan
+ * run through the addon leaves every namespace exactly as the `ip netns exec`
+ * path does, and the host's sysctls untouched; teardown kills a process left
+ * in a lab namespace and removes every namespace.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLabDir } from '../../../lab/journal.js';
+import { loadNetnsTools, sysctlPath, type NetnsTools } from '../../../lab/netns-tools.js';
+import { planLab, type Plan } from '../../../lab/plan.js';
+import { executePlan } from '../../../lab/runner.js';
+import { teardownLab } from '../../../lab/teardown.js';
+import { mininetTopology } from '../../../lab/topology/mininet.js';
+
+const tag = `rt${process.pid}`;
+const nsA = `${tag}-a`;
+const nsB = `${tag}-b`;
+const runDir = mkdtempSync('/run/anycast-lab-runner-test-');
+const savedRunDir = process.env.ANYCAST_LAB_RUN_DIR;
+
+function sh(argv: string[]): string {
+  return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+}
+
+function threadNetns(): string {
+  return readlinkSync('/proc/thread-self/ns/net');
+}
+
+/** `ethtool -k` without its first line (which names the device). */
+function features(ns: string, dev: string): string {
+  return sh(['ip', 'netns', 'exec', ns, 'ethtool', '-k', dev]).split('\n').slice(1).join('\n');
+}
+
+let tools: NetnsTools;
+
+beforeAll(() => {
+  process.env.ANYCAST_LAB_RUN_DIR = runDir;
+  const t = loadNetnsTools();
+  if (!t) throw new Error('netnstools addon not built: run `npx node-gyp rebuild` (or `make setup`)');
+  tools = t;
+  sh(['ip', 'netns', 'add', nsA]);
+  sh(['ip', 'netns', 'add', nsB]);
+  sh(['ip', '-n', nsA, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', nsB]);
+});
+
+afterAll(() => {
+  for (const ns of [nsA, nsB, `${tag}x-h1`, `${tag}x-h2`, `${tag}x-s1`, `${tag}y-h1`, `${tag}y-h2`, `${tag}y-s1`]) {
+    if (existsSync(`/run/netns/${ns}`)) execFileSync('ip', ['netns', 'del', ns]);
+  }
+  rmSync(runDir, { recursive: true, force: true });
+  if (savedRunDir === undefined) delete process.env.ANYCAST_LAB_RUN_DIR;
+  else process.env.ANYCAST_LAB_RUN_DIR = savedRunDir;
+});
+
+describe('netns-tools addon', () => {
+  it('turns offloads off exactly as ethtool -K tx off tso off gso off gro off does', () => {
+    const fresh = features(nsA, 'va');
+    expect(fresh).toMatch(/^tx-checksumming: on/m);
+    sh(['ip', 'netns', 'exec', nsB, 'ethtool', '-K', 'vb', 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+    tools.runIn(nsA, () => tools.setOffloads(['va'], false));
+    const ours = features(nsA, 'va');
+    expect(ours).toEqual(features(nsB, 'vb'));
+    for (const line of ['tx-checksumming: off', 'tcp-segmentation-offload: off', 'generic-segmentation-offload: off', 'generic-receive-offload: off']) {
+      expect(ours).toMatch(new RegExp(`^${line}`, 'm'));
+    }
+    expect(tools.runIn(nsA, () => tools.getOffloads('va'))).toEqual({ tx: false, tso: false, gso: false, gro: false });
+    tools.runIn(nsA, () => tools.setOffloads(['va'], true));
+    sh(['ip', 'netns', 'exec', nsB, 'ethtool', '-K', 'vb', 'tx', 'on', 'tso', 'on', 'gso', 'on', 'gro', 'on']);
+    expect(tools.runIn(nsA, () => tools.getOffloads('va'))).toEqual({ tx: true, tso: true, gso: true, gro: true });
+    expect(features(nsA, 'va')).toEqual(features(nsB, 'vb'));
+  });
+
+  it('runs the function inside the namespace and returns the thread to its own, also after a throw', () => {
+    const home = threadNetns();
+    const target = statSync(`/run/netns/${nsA}`).ino;
+    expect(tools.runIn(nsA, () => threadNetns())).toBe(`net:[${target}]`);
+    expect(threadNetns()).toBe(home);
+    expect(() => tools.runIn(nsA, () => { throw new Error('inside'); })).toThrow('inside');
+    expect(threadNetns()).toBe(home);
+    expect(() => tools.runIn(`${tag}-missing`, () => 1)).toThrow(/No such file/);
+    expect(() => tools.runIn(nsA, () => tools.setOffloads(['nodev0'], false))).toThrow(/nodev0: No such device/);
+    expect(threadNetns()).toBe(home);
+  });
+
+  it('devices and sysctl files seen inside are the namespace\'s own', () => {
+    const links = tools.runIn(nsA, () => readFileSync('/proc/net/dev', 'utf8'));
+    expect(links).toMatch(/^\s*va:/m);
+    expect(readFileSync('/proc/net/dev', 'utf8')).not.toMatch(/^\s*va:/m);
+  });
+});
+
+/** Every sysctl the plan sets, every device's features and addresses, per namespace. */
+function namespaceState(plan: Plan): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of plan.sysctls) {
+    const files = s.settings.map((x) => sysctlPath(x).path);
+    out[`${s.ns.replace(plan.lab, 'L')}/sysctl`] = sh(['ip', 'netns', 'exec', s.ns, 'cat', ...files]);
+  }
+  for (const o of plan.offloads) out[`${o.ns.replace(plan.lab, 'L')}/${o.dev}`] = features(o.ns, o.dev);
+  for (const n of plan.namespaces) {
+    // Settings, not transient states: admin flag (not carrier), master, MTU, global addresses.
+    const links = JSON.parse(sh(['ip', '-n', n.ns, '-j', 'addr', 'show'])) as { ifname: string; flags: string[]; mtu: number; master?: string; addr_info: { local: string; prefixlen: number; scope: string }[] }[];
+    out[`${n.ns.replace(plan.lab, 'L')}/links`] = links.map((l) => ({
+      ifname: l.ifname,
+      up: l.flags.includes('UP'),
+      mtu: l.mtu,
+      master: l.master,
+      addrs: l.addr_info.filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`),
+    }));
+    out[`${n.ns.replace(plan.lab, 'L')}/route`] = sh(['ip', '-n', n.ns, 'route']);
+  }
+  return out;
+}
+
+function hostSysctls(plan: Plan): string[] {
+  const keys = [...new Set(plan.sysctls.flatMap((s) => s.settings.map((x) => sysctlPath(x).path)))];
+  return keys.map((k) => `${k}=${readFileSync(k, 'utf8').trim()}`);
+}
+
+describe('executePlan and teardownLab', () => {
+  it('the addon path leaves the same namespaces as ip netns exec, and the host sysctls as they were', async () => {
+    const planX = planLab(`${tag}x`, mininetTopology('single,2'), { userspaceDataplane: false });
+    const planY = planLab(`${tag}y`, mininetTopology('single,2'), { userspaceDataplane: false });
+    const hostBefore = hostSysctls(planX);
+    // The comparison below can only catch a leak where the host differs from what the plan writes.
+    const planned = new Set(planX.sysctls.flatMap((s) => s.settings.map((x) => `${sysctlPath(x).path}=${sysctlPath(x).value}`)));
+    expect(hostBefore.filter((h) => !planned.has(h)).length).toBeGreaterThan(0);
+    createLabDir(planX.lab);
+    createLabDir(planY.lab);
+    try {
+      const stages: string[] = [];
+      await executePlan(planX, (stage) => void (stages.at(-1) !== stage && stages.push(stage)));
+      expect(stages).toEqual(['namespaces', 'sysctls', 'links', 'offloads', 'addresses']);
+      await executePlan(planY, () => undefined, { noAddon: true });
+      expect(hostSysctls(planX)).toEqual(hostBefore);
+      const x = namespaceState(planX);
+      expect(x[`L-h1/links`]).toContainEqual({ ifname: 'h1-eth0', up: true, mtu: 1500, master: undefined, addrs: ['10.0.0.1/8'] });
+      expect(x[`L-s1/links`]).toContainEqual({ ifname: 's1-eth2', up: true, mtu: 1500, master: 's1', addrs: [] });
+      const s1 = planX.sysctls.find((s) => s.ns.endsWith('-s1'))!.settings;
+      expect(x[`L-s1/sysctl`]).toBe(s1.map((s) => `${s.split('=')[1]}\n`).join(''));
+      expect(x).toEqual(namespaceState(planY));
+      sh(['ip', 'netns', 'exec', `${planX.lab}-h1`, 'ping', '-c1', '-W2', '-q', '10.0.0.2']);
+    } finally {
+      await teardownLab(planY.lab);
+    }
+
+    // A process left inside a lab namespace is stopped by the teardown.
+    const straggler = spawn('ip', ['netns', 'exec', `${planX.lab}-h2`, 'sleep', '60'], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => straggler.on('exit', (_code, sig) => r(sig)));
+    for (let i = 0; i < 200 && !readlinkSync(`/proc/${straggler.pid}/exe`).endsWith('/sleep'); i++) await new Promise((r) => setTimeout(r, 10));
+    const report = await teardownLab(planX.lab);
+    expect(report.namespaces).toBe(3);
+    expect(await exited).toBe('SIGTERM');
+    for (const n of [...planX.namespaces, ...planY.namespaces]) expect(existsSync(`/run/netns/${n.ns}`)).toBe(false);
+    expect(existsSync(`${runDir}/${planX.lab}`)).toBe(false);
+  });
+});
