@@ -19,7 +19,8 @@
  *  4. Packets for the router's own addresses (and IPv4 subnet broadcasts,
  *     IP multicast, link-local destinations) are the kernel's.
  *  5. Martians (RFC 1812 §5.3.7, RFC 4291): source in 0/8, 127/8, 224/3
- *     (multicast, class E, broadcast); destination in 0/8, 127/8, 240/4;
+ *     (multicast, class E, broadcast), or one of our own addresses or
+ *     subnet broadcasts (spoofed); destination in 0/8, 127/8, 240/4;
  *     IPv6 unspecified, loopback or multicast source, unspecified or loopback
  *     destination; link-local sources (169.254/16, fe80::/10) never cross
  *     links. Dropped silently.
@@ -416,7 +417,7 @@ export class Forwarder {
     if (dst >>> 16 === 0xa9fe) return this.kernel(inIdx);
     if (dTop === 0 || dTop === 127 || dst >>> 28 === 0xf) return this.drop(inIdx, DropReason.martianDestination);
     const sTop = src >>> 24;
-    if (sTop === 0 || sTop === 127 || src >>> 29 === 7) return this.drop(inIdx, DropReason.martianSource);
+    if (sTop === 0 || sTop === 127 || src >>> 29 === 7 || this.isOwn4(src)) return this.drop(inIdx, DropReason.martianSource);
     if (src >>> 16 === 0xa9fe) return this.drop(inIdx, DropReason.linkLocal);
     if (flags & FrameFlag.gso) return this.drop(inIdx, DropReason.gso);
 
@@ -586,7 +587,7 @@ export class Forwarder {
     // Multicast (ff00::/8) and link-local (fe80::/10) destinations are link-scoped: the kernel's.
     if (d0 >>> 24 === 0xff || d0 >>> 22 === 0x3fa) return this.kernel(inIdx);
     if ((d0 | d1 | d2) === 0 && (d3 === 0 || d3 === 1)) return this.drop(inIdx, DropReason.martianDestination);
-    if (((s0 | s1 | s2) === 0 && (s3 === 0 || s3 === 1)) || s0 >>> 24 === 0xff) return this.drop(inIdx, DropReason.martianSource);
+    if (((s0 | s1 | s2) === 0 && (s3 === 0 || s3 === 1)) || s0 >>> 24 === 0xff || this.isOwn6(s0, s1, s2, s3)) return this.drop(inIdx, DropReason.martianSource);
     if (s0 >>> 22 === 0x3fa) return this.drop(inIdx, DropReason.linkLocal);
     if (flags & FrameFlag.gso) return this.drop(inIdx, DropReason.gso);
 

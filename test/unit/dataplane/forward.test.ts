@@ -116,6 +116,8 @@ describe('IPv4 forwarding', () => {
       ['224.1.1.1', '192.0.2.7', DropReason.martianSource],
       ['240.0.0.1', '192.0.2.7', DropReason.martianSource],
       ['169.254.3.4', '192.0.2.7', DropReason.linkLocal],
+      ['10.0.2.1', '192.0.2.7', DropReason.martianSource], // our own address, spoofed
+      ['10.0.1.255', '192.0.2.7', DropReason.martianSource], // a connected subnet's broadcast
       ['10.0.1.10', '0.0.0.9', DropReason.martianDestination],
       ['10.0.1.10', '127.0.0.1', DropReason.martianDestination],
       ['10.0.1.10', '240.1.2.3', DropReason.martianDestination],
@@ -332,6 +334,7 @@ describe('IPv6 forwarding', () => {
     ['::1', '2001:db8:99::5', DropReason.martianSource],
     ['ff02::1', '2001:db8:99::5', DropReason.martianSource],
     ['fe80::1', '2001:db8:99::5', DropReason.linkLocal],
+    ['2001:db8:2::1', '2001:db8:99::5', DropReason.martianSource],
     ['2001:db8:1::10', '::1', DropReason.martianDestination],
     ['2001:db8:1::10', '::', DropReason.martianDestination],
   ];
