@@ -92,6 +92,8 @@ export class LpmTrie {
 
   private readonly scratch: Int32Array[] = [];
   private readonly painted: Int32Array[] = [];
+  private readonly runTmp = new Int32Array(256);
+  private readonly hdrTmp = new Int32Array(HDR);
   private readonly rootPainted = new Int32Array(65536);
   private readonly kb: Uint32Array;
   private readonly kt: Uint32Array;
@@ -241,43 +243,46 @@ export class LpmTrie {
   }
 
   private compress(n: number, sc: Int32Array): void {
-    let runs = 1;
-    for (let s = 1; s < 256; s++) if (sc[s] !== sc[s - 1]) runs++;
-    let o = this.nOff[n];
+    // One pass: run values into a temporary, bitmaps and counts into the header words.
+    const tmp = this.runTmp;
+    const hdr = this.hdrTmp;
+    const nOff = this.nOff;
+    let runs = 0;
+    let prev = sc[0];
+    tmp[runs++] = prev <= -2 ? -2 - nOff[-2 - prev] : prev;
+    let c03 = 0;
+    let c47 = 0;
+    for (let w = 0; w < 8; w++) {
+      if (w > 0) {
+        if (w < 4) c03 |= runs << (w << 3);
+        else c47 |= runs << ((w - 4) << 3);
+      }
+      let bm = w === 0 ? 1 : 0;
+      const base = w << 5;
+      for (let j = w === 0 ? 1 : 0; j < 32; j++) {
+        const v = sc[base + j];
+        if (v !== prev) {
+          bm |= 1 << j;
+          tmp[runs++] = v <= -2 ? -2 - nOff[-2 - v] : v;
+          prev = v;
+        }
+      }
+      hdr[w] = bm;
+    }
+    hdr[8] = c03;
+    hdr[9] = c47;
+    hdr[10] = n;
+    let o = nOff[n];
     if (runs !== this.nRuns[n]) {
       this.freeSegs[this.nRuns[n]].push(o);
       o = this.allocSeg(runs);
-      this.nOff[n] = o;
+      nOff[n] = o;
       this.nRuns[n] = runs;
       this.relink(n);
     }
     const mem = this.mem;
-    const nOff = this.nOff;
-    let k = o + HDR;
-    let v = sc[0];
-    mem[k] = v <= -2 ? -2 - nOff[-2 - v] : v;
-    let bm = 1;
-    let c03 = 0;
-    let c47 = 0;
-    for (let s = 1; s < 256; s++) {
-      if ((s & 31) === 0) {
-        const w = s >>> 5;
-        mem[o + w - 1] = bm;
-        bm = 0;
-        const c = k - (o + HDR) + 1; // runs before word w
-        if (w < 4) c03 |= c << (w << 3);
-        else c47 |= c << ((w - 4) << 3);
-      }
-      v = sc[s];
-      if (v !== sc[s - 1]) {
-        bm |= 1 << (s & 31);
-        mem[++k] = v <= -2 ? -2 - nOff[-2 - v] : v;
-      }
-    }
-    mem[o + 7] = bm;
-    mem[o + 8] = c03;
-    mem[o + 9] = c47;
-    mem[o + ID] = n;
+    mem.set(hdr, o);
+    mem.set(tmp.subarray(0, runs), o + HDR);
   }
 
   /** Point n's parent at n's current offset (after n moved). */
