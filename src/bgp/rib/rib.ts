@@ -19,6 +19,10 @@
  * Storage: prefixes are small integer ids (./prefix-table.ts); each table is a
  * column indexed by id (plain arrays of interned attribute objects, typed
  * arrays for the Loc-RIB), so a route costs a few machine words per table.
+ * The Adj-RIB-Out of a neighbour holds, per prefix, the Loc-RIB attribute set
+ * it was sent with and a (source, export term) key, not a rewritten set: the
+ * rewritten sets (prepend, next-hop-self, …) are interned only while one
+ * `pendingUpdates` result is built, so neighbours cost no attribute memory.
  *
  * Import rules: a route whose AS_PATH holds our AS is rejected (§9.1.2, loop);
  * LOCAL_PREF from eBGP neighbours is ignored (§5.1.5); import policy is then
@@ -36,7 +40,7 @@ import type { PathAttributes, UpdateMessage } from '../wire/types.js';
 import { AttrCache, asPathContains, type RouteAttrs } from '../attr-intern.js';
 import { policyReason, type CompiledPolicy } from '../policy.js';
 import { DECISION_STEPS, eliminationPhrase, selectBest, type Candidate, type DecisionContext } from './decision.js';
-import { EXPORT_RULES, exportAttrs, exportBlock } from './export.js';
+import { exportAttrs, exportBlock } from './export.js';
 import { PrefixTable } from './prefix-table.js';
 import type {
   AdjRibOutEntry, BestPathChange, BestPathExplanation, CandidateVerdict, MaxPrefixExceeded, OutBatch,
@@ -984,5 +988,3 @@ function sameList(a: readonly number[] | undefined, b: readonly number[] | undef
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-
-export { EXPORT_RULES };

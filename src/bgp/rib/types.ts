@@ -82,7 +82,11 @@ export interface ProcessResult {
   readonly processed: number;
 }
 
-/** One UPDATE's worth: an attribute set and the prefixes that share it. */
+/**
+ * One UPDATE's worth: an attribute set and the prefixes that share it. The
+ * set is interned while the result is built (equal sets are one batch) and
+ * released afterwards: identity is not stable across calls.
+ */
 export interface OutBatch {
   readonly family: Family;
   readonly attrs: RouteAttrs;
