@@ -86,8 +86,12 @@ export interface NextHop {
 }
 
 export interface RouteResult {
-  /** The matched prefix as text ("10.0.0.0/8"), for traces. */
-  readonly prefixText: string;
+  /**
+   * The matched prefix as text ("10.0.0.0/8"), for traces. May be absent
+   * when results are shared by many prefixes: traces then ask
+   * `RouteLookup.describe4/describe6`.
+   */
+  readonly prefixText?: string;
   /** One next hop, or several for ECMP. Empty means unreachable. */
   readonly nextHops: readonly NextHop[];
 }
@@ -102,6 +106,9 @@ export interface RouteLookup {
   lookup4(dst: number): RouteResult | undefined;
   /** The destination as four unsigned 32-bit words, most significant first. */
   lookup6(w0: number, w1: number, w2: number, w3: number): RouteResult | undefined;
+  /** The matched prefix's text, asked only for traced packets whose result has no `prefixText`. */
+  describe4?(dst: number): string | undefined;
+  describe6?(w0: number, w1: number, w2: number, w3: number): string | undefined;
 }
 
 /** Where frames leave: `frame[offset, offset + length)` is copied before `send` returns. */
@@ -433,7 +440,7 @@ export class Forwarder {
     if (egress === undefined || (gw !== undefined && gw.length !== 4)) return this.drop(inIdx, DropReason.noRoute);
     const nhAddr = gw === undefined ? dst : getU32(gw, 0);
     if (this.tr !== null) {
-      this.tr.prefix = route.prefixText;
+      this.tr.prefix = route.prefixText ?? this.routes.describe4?.(dst);
       this.tr.nextHop = formatAddress(numberToIpv4(nhAddr));
       this.tr.egress = egress.name;
     }
@@ -612,7 +619,7 @@ export class Forwarder {
       n0 = getU32(gw, 0); n1 = getU32(gw, 4); n2 = getU32(gw, 8); n3 = getU32(gw, 12);
     }
     if (this.tr !== null) {
-      this.tr.prefix = route.prefixText;
+      this.tr.prefix = route.prefixText ?? this.routes.describe6?.(d0, d1, d2, d3);
       this.tr.nextHop = formatAddress(wordsToIpv6([n0, n1, n2, n3]));
       this.tr.egress = egress.name;
     }

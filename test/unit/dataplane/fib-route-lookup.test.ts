@@ -1,0 +1,96 @@
+/**
+ * The pipeline over the router's own FIB (src/fib/fib.ts) through
+ * FibRouteLookup: results cached per next hop / group, the cache following
+ * FIB changes, prefixes found for traces.
+ */
+import { describe, expect, it } from 'vitest';
+import { Fib, type NextHopSpec } from '../../../src/fib/fib.js';
+import { Forwarder, Verdict, makeInterfaces } from '../../../src/dataplane/forward.js';
+import { FibRouteLookup } from '../../../src/dataplane/fib-route-lookup.js';
+import { DropReason } from '../../../src/dataplane/counters.js';
+import type { TraceRecord } from '../../../src/dataplane/trace.js';
+import { parsePrefix } from '../../../src/lib/prefix.js';
+import { CaptureSink, mac, num4, addr, udp4, udp6 } from './helpers.js';
+import { ipv6ToWords } from '../../../src/lib/prefix.js';
+
+const R0 = '02:00:00:00:01:00', R1 = '02:00:00:00:01:01', R2 = '02:00:00:00:01:02';
+
+function prefix(t: string) {
+  const p = parsePrefix(t);
+  if (!p.ok) throw new Error(p.error);
+  return p.value;
+}
+
+function hop(ifIndex: number, ifName: string, gw: string | null, family: 4 | 6 = 4): NextHopSpec {
+  return { family, address: gw === null ? null : addr(gw), ifIndex, ifName, source: 'static' };
+}
+
+function setup() {
+  const fib = new Fib();
+  fib.add(prefix('10.0.1.0/24'), hop(0, 'eth0', null), 'connected');
+  fib.add(prefix('10.0.2.0/24'), hop(1, 'eth1', null), 'connected');
+  fib.add(prefix('10.0.3.0/24'), hop(2, 'eth2', null), 'connected');
+  fib.add(prefix('192.0.2.0/24'), hop(1, 'eth1', '10.0.2.2'), 'static');
+  fib.add(prefix('198.51.100.0/24'), [hop(1, 'eth1', '10.0.2.2'), hop(2, 'eth2', '10.0.3.2')], 'bgp');
+  fib.add(prefix('2001:db8:99::/48'), hop(1, 'eth1', '2001:db8:2::2', 6), 'static');
+  const routes = new FibRouteLookup(fib);
+  const sink = new CaptureSink();
+  const records: TraceRecord[] = [];
+  const fw = new Forwarder({
+    interfaces: makeInterfaces([
+      { name: 'eth0', mac: mac(R0), mtu: 1500, ipv4: ['10.0.1.1/24'] },
+      { name: 'eth1', mac: mac(R1), mtu: 1500, ipv4: ['10.0.2.1/24'], ipv6: ['2001:db8:2::1/64'] },
+      { name: 'eth2', mac: mac(R2), mtu: 1500, ipv4: ['10.0.3.1/24'] },
+    ]),
+    routes, sink, onTrace: (r) => records.push(r), icmpRateLimit: { enabled: false, perSecond: 0, burst: 0 },
+  });
+  fw.neighbors.learn4(1, num4('10.0.2.2'), mac('02:00:00:00:00:bb'), 0, 0, true);
+  fw.neighbors.learn4(2, num4('10.0.3.2'), mac('02:00:00:00:00:cc'), 0, 0, true);
+  fw.neighbors.learn4(0, num4('10.0.1.10'), mac('02:00:00:00:00:aa'), 0, 0, true);
+  const w = ipv6ToWords(addr('2001:db8:2::2'));
+  fw.neighbors.learn6(1, w[0], w[1], w[2], w[3], mac('02:00:00:00:00:bb'), 0, 0, true);
+  const rx = (i: number, f: Uint8Array) => fw.process(i, f, 0, f.length, 0, 0, -1, -1, 1);
+  return { fib, routes, sink, fw, rx, records };
+}
+
+describe('FibRouteLookup', () => {
+  it('forwards by the FIB, returns the same result object for routes sharing a next hop', () => {
+    const { routes, rx, sink } = setup();
+    expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.forwarded);
+    expect(sink.take()[0].ifIndex).toBe(1);
+    expect(routes.lookup4(num4('192.0.2.1'))).toBe(routes.lookup4(num4('192.0.2.200')));
+    expect(routes.lookup4(num4('192.0.2.1'))?.nextHops).toEqual([{ interface: 'eth1', gateway: addr('10.0.2.2') }]);
+    expect(routes.lookup4(num4('10.0.2.7'))?.nextHops).toEqual([{ interface: 'eth1' }]);
+    expect(routes.lookup4(num4('203.0.113.1'))).toBeUndefined();
+  });
+
+  it('spreads flows over an ECMP group\'s members', () => {
+    const { rx, sink } = setup();
+    const used = new Set<number>();
+    for (let p = 0; p < 32; p++) {
+      rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '198.51.100.3', sport: 1000 + p }));
+      used.add(sink.take()[0].ifIndex);
+    }
+    expect([...used].sort()).toEqual([1, 2]);
+  });
+
+  it('follows FIB changes: a removed route is no longer used, a new one is', () => {
+    const { fib, rx, fw, sink } = setup();
+    expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.forwarded);
+    fib.remove(prefix('192.0.2.0/24'));
+    expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.dropped);
+    expect(fw.lastDrop).toBe(DropReason.noRoute);
+    fib.add(prefix('192.0.2.0/25'), hop(2, 'eth2', '10.0.3.2'), 'static');
+    sink.take();
+    expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.forwarded);
+    expect(sink.take()[0].ifIndex).toBe(2);
+  });
+
+  it('traces name the matched prefix in both families', () => {
+    const { rx, fw, records } = setup();
+    fw.setTraceFilter({ dstPort: 33434 });
+    rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }));
+    rx(0, udp6({ dstMac: R0, src: '2001:db8:1::10', dst: '2001:db8:99::1' }));
+    expect(records.map((r) => r.prefix)).toEqual(['192.0.2.0/24', '2001:db8:99::/48']);
+  });
+});
