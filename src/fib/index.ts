@@ -15,12 +15,13 @@
  *
  * Both use the same engine (lpm-trie.ts): a 16-bit first level then 8-bit
  * nodes, each run-length compressed behind a 256-bit bitmap with per-word
- * byte counts and the leaves inline (44 bytes + 4 per run), leaf-pushed, with incremental updates
- * re-deriving only the changed range from an exact-match hash table. For IPv6
- * this beats both plain choices measured here (an uncompressed 16-8-8 trie is
- * fast but took 371 MB; a hash per length is small but needs up to 129 probes
- * per lookup): compressed nodes keep 250k prefixes in tens of MB while a /48
- * is found in 5 node reads.
+ * byte counts and the leaves inline (44 bytes + 4 per run), leaf-pushed,
+ * with incremental updates re-deriving only the changed range from an
+ * exact-match hash table. For IPv6 this sits between the two plain choices
+ * measured here (an uncompressed 16-8-8 trie: fast but 371 MB; a hash per
+ * length: small but one probe per prefix length present): 250k prefixes fit
+ * in about 60 MB, a miss outside the table costs one read, a /48 the first
+ * level plus 4 node reads. See docs/benchmarks.md for where it stands.
  *
  * Host bits of inserted/removed prefixes are ignored (masked). Next hops are
  * integers in [0, 2^30); anything else is a programming error (RangeError).

@@ -19,13 +19,16 @@
  *   -2 - node id instead, because rewriting a node may move it.
  *
  * Updates are incremental. The exact prefixes live in a PrefixTable; each node
- * also keeps a 256-bit "explicit" bitmap (slot covered by a prefix stored at
- * this node's own level), its default (the value pushed down from above) and
- * a count of prefixes beneath it. An insert or remove updates the table at
- * once and queues the affected range; the queue is applied lazily, grouped by
- * node, before the next lookup (so a bulk load decompresses and recompresses
- * each node once, and a single update touches only its own range: its node's
- * slots, plus the defaults of child nodes under that range).
+ * also keeps its default (the value pushed down from above), a count of
+ * prefixes beneath it, a mask of the prefix lengths it has held (lengths never
+ * used need no table probe) and, once it owns a prefix, a 256-bit "explicit"
+ * bitmap (slot covered by a prefix stored at this node's own level). An insert
+ * or remove updates the table at once and queues the affected range; the
+ * queue is applied lazily, grouped by node, before the next lookup. A single
+ * update re-derives only its own range: its node's slots, and the defaults of
+ * child nodes under that range (pushed down through non-explicit slots). A
+ * node made since the last flush is painted from its queued prefixes,
+ * shortest first, without probing: that is what a bulk load does.
  *
  * Not here: next-hop meaning (fib.ts), the address-family facades (index.ts).
  * Values must be integers in [0, 2^30).
