@@ -217,7 +217,7 @@ export class Rib {
     const out: OutState = {
       advertised: [], count: 0, dirty: new Uint8Array(this.prefixes.capacity), queue: [], head: 0,
       eorPending: true, initialDone: false, families: new Set(fams),
-      resend: undefined, advKey: new Int32Array(this.prefixes.capacity), memoIn: undefined, memoSrc: -1, memoBlocked: false,
+      resend: undefined, advKey: new Int32Array(0), memoIn: undefined, memoSrc: -1, memoBlocked: false,
     };
     p.out = out;
     const top = this.prefixes.highWater;
