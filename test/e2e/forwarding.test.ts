@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
-import { LinuxFrameIo, type LinuxFramePort } from '../../src/dataplane/linux-frame-io.js';
+import { LinuxFrameIo, type LinuxFramePort, type LinuxOpenOptions } from '../../src/dataplane/linux-frame-io.js';
 import { setU16 } from '../../src/lib/bytes.js';
 import { internetChecksum } from '../../src/lib/checksum.js';
 import { formatMac } from '../../src/lib/mac.js';
@@ -72,17 +72,29 @@ let dp1: Dataplane | undefined;
 let dp2: Dataplane | undefined;
 let r1Mac = '';
 
+function startR2(openOptions: LinuxOpenOptions = {}): Dataplane {
+  const routes2 = new TestRoutes()
+    .add('10.2.0.0/24', [{ interface: 'r2a' }]).add('10.3.0.0/24', [{ interface: 'r2b' }])
+    .add('10.1.0.0/24', [{ interface: 'r2a', gateway: '10.2.0.1' }])
+    .add('2001:db8:2::/64', [{ interface: 'r2a' }]).add('2001:db8:3::/64', [{ interface: 'r2b' }])
+    .add('2001:db8:1::/64', [{ interface: 'r2a', gateway: '2001:db8:2::1' }]);
+  return new Dataplane({
+    io: new LinuxFrameIo({ netns: `/run/netns/${NS.r2}` }),
+    interfaces: [
+      { name: 'r2a', ipv4: ['10.2.0.2/24'], ipv6: ['2001:db8:2::2/64'] },
+      { name: 'r2b', ipv4: ['10.3.0.1/24'], ipv6: ['2001:db8:3::1/64'] },
+    ],
+    routes: routes2,
+    openOptions,
+  });
+}
+
 function startRouters(): void {
   const routes1 = new TestRoutes()
     .add('10.1.0.0/24', [{ interface: 'r1a' }]).add('10.2.0.0/24', [{ interface: 'r1b' }])
     .add('10.3.0.0/24', [{ interface: 'r1b', gateway: '10.2.0.2' }])
     .add('2001:db8:1::/64', [{ interface: 'r1a' }]).add('2001:db8:2::/64', [{ interface: 'r1b' }])
     .add('2001:db8:3::/64', [{ interface: 'r1b', gateway: '2001:db8:2::2' }]);
-  const routes2 = new TestRoutes()
-    .add('10.2.0.0/24', [{ interface: 'r2a' }]).add('10.3.0.0/24', [{ interface: 'r2b' }])
-    .add('10.1.0.0/24', [{ interface: 'r2a', gateway: '10.2.0.1' }])
-    .add('2001:db8:2::/64', [{ interface: 'r2a' }]).add('2001:db8:3::/64', [{ interface: 'r2b' }])
-    .add('2001:db8:1::/64', [{ interface: 'r2a', gateway: '2001:db8:2::1' }]);
   dp1 = new Dataplane({
     io: new LinuxFrameIo({ netns: `/run/netns/${NS.r1}` }),
     interfaces: [
@@ -92,14 +104,7 @@ function startRouters(): void {
     routes: routes1,
     icmpRateLimit: { enabled: true, perSecond: 20, burst: 20 },
   });
-  dp2 = new Dataplane({
-    io: new LinuxFrameIo({ netns: `/run/netns/${NS.r2}` }),
-    interfaces: [
-      { name: 'r2a', ipv4: ['10.2.0.2/24'], ipv6: ['2001:db8:2::2/64'] },
-      { name: 'r2b', ipv4: ['10.3.0.1/24'], ipv6: ['2001:db8:3::1/64'] },
-    ],
-    routes: routes2,
-  });
+  dp2 = startR2();
 }
 
 beforeAll(async () => {
@@ -176,6 +181,23 @@ describe.skipIf(!root)('userspace forwarding between namespaces', () => {
     await inNs(NS.cl, ['python3', '-c',
       'import socket,time;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(20):\n  s.sendto(bytes(range(200))*3,("10.3.0.2",9999));time.sleep(0.01)']);
     expect((await recv).stdout.trim()).toBe('20');
+  });
+
+  it('UDP sent with tx checksum offload on (partial checksums) arrives complete: r1 fills the checksum in', async () => {
+    await inNs(NS.cl, ['ethtool', '-K', 'cl0', 'tx', 'on']);
+    try {
+      const before = dp1!.counters().ports.r1a.rxFrames;
+      const recv = inNs(NS.sv, ['python3', '-c',
+        'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("10.3.0.2",9998));s.settimeout(5);' +
+        'n=0\ntry:\n  while n<10:\n    s.recv(2000);n+=1\nexcept Exception: pass\nprint(n)'], false);
+      await new Promise((r) => setTimeout(r, 300));
+      await inNs(NS.cl, ['python3', '-c',
+        'import socket,time;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(10):\n  s.sendto(bytes(range(97))*3,("10.3.0.2",9998));time.sleep(0.01)']);
+      expect((await recv).stdout.trim()).toBe('10');
+      expect(dp1!.counters().ports.r1a.rxFrames).toBeGreaterThan(before);
+    } finally {
+      await inNs(NS.cl, ['ethtool', '-K', 'cl0', 'tx', 'off']);
+    }
   });
 
   it('no route: net unreachable from r1', async () => {
@@ -279,6 +301,16 @@ describe.skipIf(!root)('userspace forwarding between namespaces', () => {
       expect(got).toBeLessThanOrEqual(40); // burst 20 plus 20/s while the flood lasts
       expect(dp1!.counters().icmp.rateLimited - limited).toBe(200 - got);
     });
+  });
+
+  it('r2 restarted with a TPACKET_V2 receive ring (frames rewritten in place in the ring) forwards as well', async () => {
+    dp2!.close();
+    dp2 = startR2({ ringFrames: 256 });
+    const out = await inNs(NS.cl, ['ping', '-n', '-c', '3', '-i', '0.2', '-W', '2', '10.3.0.2'], false);
+    expect(out.stdout).toMatch(/3 received/);
+    const six = await inNs(NS.cl, ['ping', '-6', '-n', '-c', '2', '-i', '0.2', '-W', '2', '2001:db8:3::2'], false);
+    expect(six.stdout).toMatch(/2 received/);
+    expect(dp2.counters().interfaces.find((i) => i.name === 'r2b')!.forwarded).toBeGreaterThanOrEqual(5);
   });
 
   it('with r1\'s data plane stopped, nothing crosses r1: the kernel does not forward', async () => {
