@@ -102,7 +102,7 @@ export function parsePrefixRange(text: string): { ok: true; value: PrefixRange }
     }
     if (op === 'ge') ge = Number(n); else le = Number(n);
   }
-  const lo = ge ?? (le !== undefined ? p.value.len : p.value.len);
+  const lo = ge ?? p.value.len;
   const hi = le ?? (ge !== undefined ? max : p.value.len);
   if (lo < p.value.len || hi > max || lo > hi) {
     return { ok: false, error: `bad prefix range '${text}': need ${p.value.len} <= ge <= le <= ${max}` };
