@@ -37,7 +37,8 @@ import {
   type BgpStateName, type DropRecord, type FsmAction, type FsmConfig, type FsmEnv, type FsmEvent, type FsmState, type TimerName,
 } from './fsm.js';
 import { detectCollision, type ConnectionView } from './fsm-collision.js';
-import { MessageSplitter } from './wire/stream-splitter.js';
+import { performance } from 'node:perf_hooks';
+import { MessageSplitter, type SplitItem } from './wire/stream-splitter.js';
 import { decodeMessage, encodeMessage } from './wire/message.js';
 import { DEFAULT_FAMILIES, type AddressFamily, type Negotiated } from './wire/open-checks.js';
 import type { UpdateDecodeResult } from './wire/update.js';
@@ -79,6 +80,9 @@ export interface SessionHandlers {
 
 const STATE_RANK: Readonly<Record<BgpStateName, number>> = { Idle: 0, Connect: 1, Active: 1, OpenSent: 2, OpenConfirm: 3, Established: 4 };
 
+/** Time budget for decoding received frames before yielding to other I/O. */
+const DECODE_SLICE_MS = 10;
+
 /** How long a closing socket may take to flush its last NOTIFICATION. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -96,6 +100,10 @@ class Connection {
   readonly timers = new Map<TimerName, NodeJS.Timeout>();
   /** Removed from the session: ignore anything it still reports. */
   gone = false;
+  /** Received frames not yet dispatched (see drainBacklog). */
+  backlog: SplitItem[] = [];
+  backlogHead = 0;
+  draining = false;
   /** The IdleHold time the FSM asked for when it fell to Idle. */
   idleHoldMs: number | undefined;
   constructor(readonly id: number, readonly initiatedLocally: boolean, fsm: FsmState) {
@@ -243,7 +251,7 @@ export class BgpSession {
   resumeInput(): void {
     if (!this.inputPaused) return;
     this.inputPaused = false;
-    for (const c of this.conns) c.socket?.resume();
+    for (const c of this.conns) if (!c.draining) c.socket?.resume();
   }
 
   get isInputPaused(): boolean { return this.inputPaused; }
@@ -401,18 +409,46 @@ export class BgpSession {
 
   private onData(c: Connection, sock: net.Socket, chunk: Buffer): void {
     if (c.socket !== sock || c.gone) return;
-    const items = c.splitter.push(chunk);
-    for (const item of items) {
+    for (const item of c.splitter.push(chunk)) c.backlog.push(item);
+    this.drainBacklog(c, sock);
+  }
+
+  /**
+   * Decode and dispatch received frames for at most DECODE_SLICE_MS, then
+   * yield (reading paused) so a 64 KB read of large UPDATEs never holds the
+   * event loop for long.
+   */
+  private drainBacklog(c: Connection, sock: net.Socket): void {
+    const t0 = performance.now();
+    while (c.backlogHead < c.backlog.length) {
       if (c.gone || c.socket !== sock) return;
+      const item = c.backlog[c.backlogHead];
+      c.backlog[c.backlogHead++] = undefined as unknown as SplitItem;
       if (item.kind === 'error') {
         this.dispatch(c, item.type === undefined
           ? { type: 'MessageError', error: item.error }
           : { type: 'MessageError', error: item.error, messageType: item.type });
-        continue;
+      } else {
+        const d = decodeMessage(item.frame, { fourOctetAs: c.fsm.negotiated?.fourOctetAs ?? true });
+        this.dispatch(c, eventForMessage(d));
       }
-      const d = decodeMessage(item.frame, { fourOctetAs: c.fsm.negotiated?.fourOctetAs ?? true });
-      this.dispatch(c, eventForMessage(d));
+      if (performance.now() - t0 > DECODE_SLICE_MS) break;
     }
+    if (c.backlogHead < c.backlog.length) {
+      if (!c.draining) {
+        c.draining = true;
+        sock.pause();
+        setImmediate(() => {
+          c.draining = false;
+          if (c.gone || c.socket !== sock) return;
+          this.drainBacklog(c, sock);
+        });
+      }
+      return;
+    }
+    c.backlog = [];
+    c.backlogHead = 0;
+    if (!this.inputPaused && !sock.destroyed) sock.resume();
   }
 
   private closeSocket(c: Connection): void {

@@ -54,6 +54,7 @@ import { compilePolicy, formatCommunity, type CompiledPolicy } from './policy.js
 import { Rib } from './rib/rib.js';
 import { DECISION_STEPS } from './rib/decision.js';
 import type { BestPathChange, BestPathExplanation, PeerRef } from './rib/types.js';
+import { performance } from 'node:perf_hooks';
 import { buildAnnouncements, buildWithdrawals, endOfRib, endOfRibFamily } from './wire/update-builder.js';
 import type { Negotiated } from './wire/open-checks.js';
 import { Afi, CeaseSubcode, type BgpError } from './wire/types.js';
@@ -85,7 +86,7 @@ export interface BgpSpeakerOptions {
   readonly nextHopReachable?: (nextHop: Uint8Array, family: Family) => boolean;
   /** FSM timer overrides (tests). */
   readonly fsm?: Omit<FsmConfig, 'local' | 'passive'>;
-  /** Prefixes per work slice (default 4096). */
+  /** Prefixes per RIB call inside a time-bounded work slice (default 512). */
   readonly chunk?: number;
 }
 
@@ -113,9 +114,11 @@ interface Neighbour {
   readonly exportPolicy: CompiledPolicy;
 }
 
-const DEFAULT_CHUNK = 4096;
+const DEFAULT_CHUNK = 512;
 /** Prefixes handed out per pendingUpdates call. */
-const OUT_SLICE = 2048;
+const OUT_SLICE = 1024;
+/** Time budget of one work slice (RIB input, then output) before yielding to I/O. */
+const SLICE_MS = 20;
 /** Stop reading from peers above this many queued prefixes; resume below the low mark. */
 const INPUT_HIGH = 65_536;
 const INPUT_LOW = 16_384;
@@ -344,33 +347,42 @@ export class BgpSpeaker {
     });
   }
 
+  /**
+   * One slice of work, bounded in time (SLICE_MS): RIB input in small
+   * chunks, then output to every Established neighbour, then yield.
+   */
   private work(): void {
-    const r = this.core.processSome(this.chunk);
-    this.queued = this.core.busy ? Math.max(0, this.queued - r.processed) : 0;
+    const t0 = performance.now();
+    let more = false;
+    const changes: BestPathChange[] = [];
+    do {
+      const r = this.core.processSome(this.chunk);
+      this.queued = this.core.busy ? Math.max(0, this.queued - r.processed) : 0;
+      for (const c of r.changes) changes.push(c);
+      for (const m of r.maxPrefixExceeded) {
+        const nb = this.nbrs.find((n) => n.peer.id === m.peer.id);
+        if (nb === undefined) continue;
+        this.log('warn', `${formatAddress(nb.address)} sent ${m.count} prefixes, limit ${m.limit}: Cease 6/1`);
+        nb.session.automaticStop(CeaseSubcode.MAX_PREFIXES);
+      }
+      more = r.more;
+    } while (more && performance.now() - t0 < SLICE_MS / 2);
     if (this.queued < INPUT_LOW) for (const nb of this.nbrs) nb.session.resumeInput();
-    if (r.changes.length > 0) this.hooks.onBestPathChanges?.(r.changes);
-    for (const m of r.maxPrefixExceeded) {
-      const nb = this.nbrs.find((n) => n.peer.id === m.peer.id);
-      if (nb === undefined) continue;
-      this.log('warn', `${formatAddress(nb.address)} sent ${m.count} prefixes, limit ${m.limit}: Cease 6/1`);
-      nb.session.automaticStop(CeaseSubcode.MAX_PREFIXES);
-    }
-    let more = r.more;
-    for (const nb of this.nbrs) if (this.flush(nb)) more = true;
+    if (changes.length > 0) this.hooks.onBestPathChanges?.(changes);
+    const outStart = performance.now();
+    for (const nb of this.nbrs) if (this.flush(nb, outStart)) more = true;
     if (more) this.schedule();
   }
 
-  /** Drain pending output to one neighbour; true when more remains and the socket can take it. */
-  private flush(nb: Neighbour): boolean {
+  /** Drain pending output to one neighbour within the slice; true when more remains and the socket can take it. */
+  private flush(nb: Neighbour, t0: number): boolean {
     const s = nb.session;
     const n = s.negotiated;
     const id = nb.peer.id;
     if (n === undefined || s.state !== 'Established') return false;
     const ctx = { fourOctetAs: n.fourOctetAs };
-    let budget = this.chunk;
-    while (budget > 0 && s.canSend() && this.core.hasPendingOutput(id)) {
-      const out = this.core.pendingUpdates(id, Math.min(OUT_SLICE, budget));
-      budget -= OUT_SLICE;
+    while (s.canSend() && this.core.hasPendingOutput(id)) {
+      const out = this.core.pendingUpdates(id, OUT_SLICE);
       const msgs: Uint8Array[] = [];
       if (out.withdrawals.length > 0) for (const m of buildWithdrawals(out.withdrawals, ctx)) msgs.push(m);
       for (const b of out.batches) {
@@ -378,10 +390,12 @@ export class BgpSpeaker {
         for (const m of buildAnnouncements(input, ctx)) msgs.push(m);
       }
       for (const f of out.endOfRib) msgs.push(endOfRib(f === 4 ? Afi.IPV4 : Afi.IPV6));
-      if (msgs.length === 0) continue;
-      this.lastUpdateAt = Date.now();
-      this.hooks.onUpdateActivity?.('out');
-      s.sendRaw(msgs.length === 1 ? msgs[0] : Buffer.concat(msgs), msgs.length);
+      if (msgs.length > 0) {
+        this.lastUpdateAt = Date.now();
+        this.hooks.onUpdateActivity?.('out');
+        s.sendRaw(msgs.length === 1 ? msgs[0] : Buffer.concat(msgs), msgs.length);
+      }
+      if (performance.now() - t0 > SLICE_MS) break;
     }
     return this.core.hasPendingOutput(id) && s.canSend();
   }
