@@ -27,7 +27,7 @@
  *  6. Longest-prefix match; no route: ICMP net unreachable / ICMPv6 no route.
  *     Several next hops (ECMP): one is picked by a hash of source,
  *     destination, protocol and ports (and the IPv6 flow label), so every
- *     flow sticks to one path. Ports are left out of fragments' hash
+ *     flow sticks to one path. Ports are left out of every fragment's hash
  *     (non-first fragments have none), so all pieces of a datagram agree.
  *  7. TTL / hop limit ≤ 1: ICMP time exceeded. (After the route lookup, as
  *     Linux does.)
@@ -434,7 +434,9 @@ export class Forwarder {
       return this.drop(inIdx, DropReason.noRoute);
     }
     const hops = route.nextHops;
-    const nh = hops.length === 1 ? hops[0] : hops[fmix(mix(mix(mix(mix(0x2545f491, src), dst), proto), (sport << 16) | (dport & 0xffff))) % hops.length];
+    // Every piece of a fragmented datagram (the first one too) hashes without ports, so all take one path.
+    const ports = v.isFragment ? 0 : (sport << 16) | (dport & 0xffff);
+    const nh = hops.length === 1 ? hops[0] : hops[fmix(mix(mix(mix(mix(0x2545f491, src), dst), proto), ports)) % hops.length];
     const egress = this.iface(nh.interface);
     const gw = nh.gateway;
     if (egress === undefined || (gw !== undefined && gw.length !== 4)) return this.drop(inIdx, DropReason.noRoute);
@@ -608,7 +610,7 @@ export class Forwarder {
     if (hops.length > 1) {
       let h = mix(mix(mix(mix(0x2545f491, s0), s1), s2), s3);
       h = mix(mix(mix(mix(h, d0), d1), d2), d3);
-      h = mix(mix(mix(h, v.flowLabel), proto), (sport << 16) | (dport & 0xffff));
+      h = mix(mix(mix(h, v.flowLabel), proto), v.fragmentOffset8 >= 0 ? 0 : (sport << 16) | (dport & 0xffff));
       nh = hops[fmix(h) % hops.length];
     }
     const egress = this.iface(nh.interface);

@@ -249,6 +249,22 @@ describe('IPv4 forwarding', () => {
     expect(counts[1] + counts[2]).toBe(32);
   });
 
+  it('ECMP: every fragment of a datagram, the first included, takes the same path', () => {
+    const { rx, sink } = router();
+    for (let flow = 0; flow < 32; flow++) {
+      const first = udp4({ dstMac: R_MAC[0], src: '10.0.1.10', dst: '198.51.100.20', sport: 20000 + flow, id: flow });
+      setU16(first, 20, 0x2000); // MF, offset 0
+      fixIpChecksum(first);
+      const second = udp4({ dstMac: R_MAC[0], src: '10.0.1.10', dst: '198.51.100.20', sport: 0, dport: 0, id: flow });
+      setU16(second, 20, 5); // offset 40, last piece
+      fixIpChecksum(second);
+      rx(0, first);
+      rx(0, second);
+      const [a, b] = sink.take();
+      expect(b.ifIndex).toBe(a.ifIndex);
+    }
+  });
+
   it('completes a checksum left partial by the sender\'s offload before forwarding', () => {
     const { rx, sink } = router();
     const f = udp4({ dstMac: R_MAC[0], src: '10.0.1.10', dst: '192.0.2.7', payload: 51 });
