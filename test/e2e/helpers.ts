@@ -3,7 +3,7 @@
  * directory per test file, the built CLI, and snapshots of the host's own
  * network state (which must be identical after every lab).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
@@ -23,6 +23,7 @@ export function uniqueLabName(prefix: string): string {
 /** Gives this test file its own run directory so `lab clean` only sees its labs. */
 export function isolateRunDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync('/run/anycast-lab-test-');
+  chmodSync(dir, 0o755); // daemons that drop privileges (FRR runs as user frr) must reach their files
   process.env.ANYCAST_LAB_RUN_DIR = dir;
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
