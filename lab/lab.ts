@@ -12,6 +12,7 @@ import { LAB_NAME_PATTERN, namespaceName, planLab, type ShapedLink } from './pla
 import { executePlan, mapLimit, type Progress } from './runner.js';
 import { teardownLab } from './teardown.js';
 import { routerNodes, startRouters } from './routers.js';
+import { daemonNodes, startDaemons } from './daemons.js';
 import { anycastServers, startAnycastServers } from './anycast.js';
 import type { Topology, TopologyNode } from './topology/types.js';
 import type { PingResult } from './format.js';
@@ -51,6 +52,7 @@ export async function labUp(lab: string, topo: Topology, opts: UpOptions = {}): 
   try {
     await executePlan(plan, opts.progress);
     if (plan.linkNamespace) await startShaper(lab, plan.linkNamespace, plan.shapedLinks);
+    if (daemonNodes(topo).length) await startDaemons(lab, topo);
     if (routerNodes(topo).length) await startRouters(lab, topo, (done, total) => opts.progress?.('routers', done, total));
     if (anycastServers(topo).length) await startAnycastServers(lab, topo, (done, total) => opts.progress?.('anycast services', done, total));
   } catch (err) {
