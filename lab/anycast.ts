@@ -337,7 +337,7 @@ export async function failServer(lab: string, topo: Topology, server: string, ho
   const ns = namespaceName(lab, server);
   let detail = '';
   let pid: number | undefined;
-  const at = Date.now();
+  let at = Date.now();
   switch (how) {
     case 'service':
       await withClient(serviceSocketOf(lab, server), (c) => c.request('anycast.control', { action: 'stop' }));
@@ -348,6 +348,7 @@ export async function failServer(lab: string, topo: Topology, server: string, ho
       pid = speakerPid(lab, server);
       if (pid === undefined) throw new LabError(`${server}'s router process is not running`);
       process.kill(pid, how === 'kill' ? 'SIGKILL' : 'SIGSTOP');
+      at = Date.now();
       if (how === 'kill') await waitFor(`${server}'s router to die`, () => !processAlive(pid!) || processStartTime(pid!) === undefined, 5000);
       detail = how === 'kill' ? `router process ${pid} killed (SIGKILL)` : `router process ${pid} frozen (SIGSTOP)`;
       break;
@@ -361,8 +362,10 @@ export async function failServer(lab: string, topo: Topology, server: string, ho
       detail = `all traffic of ${node.interfaces.map((i) => i.name).join(' ')} dropped, links up`;
       break;
   }
-  writeFailures(lab, { ...failures, [server]: { how, at: new Date(at).toISOString(), ...(pid !== undefined ? { pid } : {}) } });
-  return { server, how, at, detail };
+  // `at` is when the failure took effect: after the signal, the request or the ip command.
+  const doneAt = how === 'kill' || how === 'freeze' ? at : Date.now();
+  writeFailures(lab, { ...failures, [server]: { how, at: new Date(doneAt).toISOString(), ...(pid !== undefined ? { pid } : {}) } });
+  return { server, how, at: doneAt, detail };
 }
 
 export async function recoverServer(lab: string, topo: Topology, server: string): Promise<FailResult> {
@@ -423,6 +426,8 @@ export interface FailoverRow {
   readonly outageMs?: number;
   /** From the failure to the first reply from the new server. */
   readonly failureToNewMs?: number;
+  /** Wall-clock time (ms since the epoch) of the first reply from the new server. */
+  readonly firstNewEpochMs?: number;
   readonly lost: number;
   readonly sent: number;
   readonly maxGapMs: number;
@@ -434,6 +439,8 @@ export interface FailoverReport {
   readonly address: string;
   readonly rate: number;
   readonly health: { intervalMs: number; rise: number; fall: number };
+  /** Wall-clock time (ms since the epoch) the failure took effect. */
+  readonly failedAtEpochMs: number;
   readonly rows: readonly FailoverRow[];
 }
 
@@ -504,12 +511,13 @@ export async function failover(lab: string, topo: Topology, server: string, how:
       after: sum.after,
       outageMs: change?.outageMs,
       failureToNewMs: change ? change.firstNewAt - failAt : undefined,
+      firstNewEpochMs: change ? sum.startEpochMs + change.firstNewAt : undefined,
       lost: sum.lost,
       sent: sum.sent,
       maxGapMs: sum.maxGapMs,
     };
   });
-  return { server, how, address: opts.address, rate, health: healthTiming(), rows };
+  return { server, how, address: opts.address, rate, health: healthTiming(), failedAtEpochMs: failedAt!, rows };
 }
 
 // ---------------------------------------------------------------- ddos

@@ -80,10 +80,13 @@ async function main(): Promise<void> {
   const router = new RouterLink(cfg.routerSocket, Math.max(200, cfg.intervalMs));
   let state: HealthState = initialHealth(Date.now());
   let draining = false;
+  /** Wall-clock time of the last verdict change (the decision, not the probe's start). */
+  let verdictAt: number | null = null;
 
   const apply = (step: HealthStep) => {
     state = step.state;
     if (step.changed) {
+      verdictAt = Date.now();
       logLine('info', `verdict ${step.changed.from} -> ${step.changed.to}: ${step.changed.reason}`);
       control.emit({ type: 'anycast', action: step.changed.to === 'up' ? 'healthy' : 'unhealthy', detail: step.changed.reason });
       void router.assert(state.verdict === 'up');
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
     probes: state.probes,
     failures: state.failures,
     since: state.since,
+    verdictAt,
     routerAnnounced: router.confirmed ?? null,
     intervalMs: cfg.intervalMs,
     rise: cfg.rise,
