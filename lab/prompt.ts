@@ -14,6 +14,9 @@ import { namespaceName } from './plan.js';
 import { firstIpv4, interfaceStatus, pingall, pingPair, readLabTopology, endSystems, findNode, LabError } from './lab.js';
 import { formatDump, formatLinks, formatNet, formatNodes, formatPingall } from './format.js';
 import type { Topology } from './topology/types.js';
+import {
+  catchment, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatFailover, formatProbe, probeFrom, recoverServer, type FailureKind,
+} from './anycast.js';
 
 interface PromptContext {
   readonly lab: string;
@@ -127,6 +130,50 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
       const t0 = process.hrtime.bigint();
       await runPromptLine(ctx, args.join(' '));
       ctx.write(`*** Elapsed time: ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(6)} secs\n`);
+    },
+  },
+  probe: {
+    usage: 'probe CLIENT [ADDRESS]',
+    help: 'UDP whoami probes from CLIENT to the anycast address: which server answered, RTT, AS path.',
+    async run(ctx, args) {
+      const [client, address] = args;
+      if (!client) throw new LabError('usage: probe CLIENT [ADDRESS]');
+      ctx.write(formatProbe(await probeFrom(ctx.lab, ctx.topo, client, address ?? defaultAnycastAddress(ctx.topo))));
+    },
+  },
+  catchment: {
+    usage: 'catchment [ADDRESS]',
+    help: 'Every client -> the server that answered, beside the oracle\'s prediction.',
+    async run(ctx, args) {
+      ctx.write(formatCatchment(await catchment(ctx.lab, ctx.topo, args[0] ?? defaultAnycastAddress(ctx.topo))));
+    },
+  },
+  fail: {
+    usage: `fail SERVER ${FAILURE_KINDS.join('|')}`,
+    help: 'Break an anycast server (service, kill, freeze, link, blackhole).',
+    async run(ctx, args) {
+      const [server, how = 'service'] = args;
+      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: fail SERVER ${FAILURE_KINDS.join('|')}`);
+      const r = await failServer(ctx.lab, ctx.topo, server, how as FailureKind);
+      ctx.write(`*** ${server} failed (${how}): ${r.detail}\n`);
+    },
+  },
+  recover: {
+    usage: 'recover SERVER',
+    help: 'Undo fail SERVER.',
+    async run(ctx, args) {
+      if (!args[0]) throw new LabError('usage: recover SERVER');
+      const r = await recoverServer(ctx.lab, ctx.topo, args[0]);
+      ctx.write(`*** ${args[0]} recovered (${r.how}): ${r.detail}\n`);
+    },
+  },
+  failover: {
+    usage: `failover SERVER ${FAILURE_KINDS.join('|')}`,
+    help: 'Stream probes from every client across a failure of SERVER; outage and probes lost per client.',
+    async run(ctx, args) {
+      const [server, how = 'service'] = args;
+      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: failover SERVER ${FAILURE_KINDS.join('|')}`);
+      ctx.write(formatFailover(await failover(ctx.lab, ctx.topo, server, how as FailureKind, { address: defaultAnycastAddress(ctx.topo) })));
     },
   },
   exit: { usage: 'exit', help: 'Leave the prompt (and take the lab down when it was started with it).', run: async () => 'exit' },
