@@ -26,23 +26,36 @@ export class BgpListener {
     private readonly log: (text: string) => void = () => undefined,
   ) {}
 
-  /** Bind every address; rejects when one cannot be bound (e.g. port in use). */
+  /**
+   * Bind every address; rejects when one cannot be bound (e.g. port in use).
+   * '::' falls back to '0.0.0.0' where IPv6 is unavailable.
+   */
   async start(): Promise<void> {
     for (const address of this.addresses.length > 0 ? this.addresses : ['::']) {
-      const server = net.createServer({ noDelay: true }, (sock) => this.onConnection(sock));
-      server.on('error', (err) => this.log(`listener ${address}:${this.port}: ${err.message}`));
-      await new Promise<void>((resolve, reject) => {
-        const fail = (err: Error) => reject(err);
-        server.once('error', fail);
-        const opts: net.ListenOptions = { host: address, port: this.port, exclusive: true };
-        if (address === '::') opts.ipv6Only = false;
-        server.listen(opts, () => {
-          server.off('error', fail);
-          resolve();
-        });
-      });
-      this.servers.push(server);
+      try {
+        this.servers.push(await this.listen(address));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (address !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+        this.log(`IPv6 unavailable (${code}): listening on 0.0.0.0 only`);
+        this.servers.push(await this.listen('0.0.0.0'));
+      }
     }
+  }
+
+  private listen(address: string): Promise<net.Server> {
+    const server = net.createServer({ noDelay: true }, (sock) => this.onConnection(sock));
+    return new Promise<net.Server>((resolve, reject) => {
+      const fail = (err: Error) => reject(err);
+      server.once('error', fail);
+      const opts: net.ListenOptions = { host: address, port: this.port, exclusive: true };
+      if (address === '::') opts.ipv6Only = false;
+      server.listen(opts, () => {
+        server.off('error', fail);
+        server.on('error', (err) => this.log(`listener ${address}:${this.port}: ${err.message}`));
+        resolve(server);
+      });
+    });
   }
 
   /** The bound port (useful when constructed with port 0). */

@@ -97,3 +97,40 @@ describe('two speakers', () => {
     await waitFor('route back at a', () => a.speaker.rib('198.18.0.0/15')[0], 8000);
   });
 });
+
+describe('control views', () => {
+  it('rib() lists every candidate with the best marked and the loser\'s lostBy; explain() and status() agree', async () => {
+    const port = testPort();
+    const C = '127.0.0.10';
+    const a = spawn('127.0.0.8', 65008, port, [neighbor(C, '127.0.0.8', 65010)]);
+    // b prepends its AS twice toward c: its path is longer.
+    const b = spawn('127.0.0.9', 65009, port, [neighbor(C, '127.0.0.9', 65010, {
+      export: { terms: [{ match: {}, action: 'accept', set: { prepend: 2 } }], default: 'accept' },
+    })]);
+    const c = spawn(C, 65010, port, [neighbor('127.0.0.8', C, 65008, { node: 'a' }), neighbor('127.0.0.9', C, 65009, { node: 'b' })]);
+    await Promise.all([a.speaker.start(), b.speaker.start(), c.speaker.start()]);
+    await waitFor('Established', () => established(c.speaker, 2));
+    a.speaker.originate(['192.0.2.0/24']);
+    b.speaker.originate(['192.0.2.0/24']);
+    const [e] = await waitFor('two paths at c', () => { const r = c.speaker.rib('192.0.2.0/24'); return r[0]?.paths.length === 2 ? r : undefined; });
+    const best = e.paths.find((p) => p.best)!;
+    const lost = e.paths.find((p) => !p.best)!;
+    expect(best).toMatchObject({ fromNode: 'a', asPath: [65008] });
+    expect(lost).toMatchObject({ fromNode: 'b', asPath: [65009, 65009, 65009], lostBy: 'AS_PATH 1 < 3' });
+    expect(e.reason).toBe('as-path-length: AS_PATH 1 < 3');
+    const x = c.speaker.explain('192.0.2.0/24');
+    expect(x.entry).toEqual(e);
+    expect(x.detail.best?.peer.asn).toBe(65008);
+    // c sends the best (from a) to b but not back to a.
+    expect(x.notes).toEqual(expect.arrayContaining(['not advertised to 127.0.0.8: learned from this neighbour', 'advertised to 127.0.0.9']));
+    expect(c.speaker.status()).toMatchObject({ sessions: 2, established: 2 });
+    expect(c.speaker.status().msSinceLastUpdate).toBeGreaterThanOrEqual(0);
+
+    // a withdraws: b's longer path takes over, and the change is reported.
+    a.speaker.withdrawOriginated(['192.0.2.0/24']);
+    await waitFor('b\'s path best', () => c.speaker.rib('192.0.2.0/24')[0]?.paths.length === 1 || undefined);
+    expect(c.speaker.rib('192.0.2.0/24')[0]).toMatchObject({ reason: 'only path', paths: [{ fromNode: 'b', best: true }] });
+    const last = c.rec.changes.filter((ch) => ch.prefix.len === 24).at(-1)!;
+    expect(last.newBest?.peer.asn).toBe(65009);
+  });
+});
