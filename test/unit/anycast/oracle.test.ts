@@ -66,6 +66,22 @@ describe('catchment oracle', () => {
     expect(p.servers).toEqual(['a', 'b']);
   });
 
+  it('regions: the catchment splits, one client per site', async () => {
+    const topo = await loadTopologyFile(fixture('regions.yaml'));
+    const r = predictCatchment(topo, '192.0.2.0/24');
+    expect(Object.fromEntries(r.predictions.map((p) => [p.client, p.servers]))).toEqual({ client1: ['a'], client2: ['c'], client3: ['b'] });
+  });
+
+  it('regions with c prepending twice: client2 leaves c for a tie between a and b', async () => {
+    const topo = await loadTopologyFile(fixture('regions-prepend.yaml'));
+    const r = predictCatchment(topo, '192.0.2.0/24');
+    const by = Object.fromEntries(r.predictions.map((p) => [p.client, p]));
+    expect(by.client1.servers).toEqual(['a']);
+    expect(by.client3.servers).toEqual(['b']);
+    expect(by.client2).toMatchObject({ servers: ['a', 'b'], tie: true });
+    expect(by.client2.paths.every((p) => p.asPath.length === 2)).toBe(true);
+  });
+
   it('decision steps: local-pref, then AS path length, then eBGP over iBGP', () => {
     const base = { server: 'x', asPath: [1, 2], localPref: 100, via: 'ebgp' as const };
     expect(bestRoutes([base, { ...base, server: 'y', localPref: 150, asPath: [1, 2, 3] }]).map((r) => r.server)).toEqual(['y']);

@@ -1,0 +1,58 @@
+/**
+ * Catchments in real namespaces against the oracle: three clients in three
+ * ASes split over three sites (test/unit/anycast/fixtures/regions.yaml), and
+ * after site c prepends twice toward r2, client2 leaves c for a or b (an
+ * AS-path tie the oracle reports as a tie; the router's tie-break picks one).
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, isolateRunDir, isRoot, lab, ROOT, uniqueLabName } from './helpers.js';
+
+const root = isRoot();
+let iso: { dir: string; cleanup: () => void };
+const fixture = (f: string) => join(ROOT, 'test/unit/anycast/fixtures', f);
+
+interface Row { client: string; observed?: string; predicted: string[]; tie: boolean; match: boolean }
+
+async function catchmentOf(file: string): Promise<Row[]> {
+  const name = uniqueLabName('cm');
+  await lab(['up', file, '--name', name]);
+  try {
+    await lab(['wait', '--converged', '--timeout', '30', '--lab', name]);
+    const r = await lab(['catchment', '--json', '--lab', name], { reject: false });
+    return (JSON.parse(r.stdout) as { rows: Row[] }).rows;
+  } finally {
+    await lab(['down', name]);
+  }
+}
+
+beforeAll(async () => {
+  if (!root) return;
+  iso = isolateRunDir();
+  await ensureBuilt();
+});
+
+afterAll(async () => {
+  if (!root) return;
+  await lab(['clean'], { reject: false });
+  iso.cleanup();
+});
+
+describe.runIf(root)('anycast catchments (root)', () => {
+  it('regions: client1 -> a, client2 -> c, client3 -> b, as the oracle predicts', async () => {
+    const rows = await catchmentOf(fixture('regions.yaml'));
+    expect(Object.fromEntries(rows.map((r) => [r.client, r.observed]))).toEqual({ client1: 'a', client2: 'c', client3: 'b' });
+    expect(rows.every((r) => r.match && !r.tie)).toBe(true);
+  });
+
+  it('regions with c prepending: client2 moves off c to one of the tied a/b; the others stay', async () => {
+    const rows = await catchmentOf(fixture('regions-prepend.yaml'));
+    const by = Object.fromEntries(rows.map((r) => [r.client, r]));
+    expect(by.client1.observed).toBe('a');
+    expect(by.client3.observed).toBe('b');
+    expect(by.client2.predicted).toEqual(['a', 'b']);
+    expect(by.client2.tie).toBe(true);
+    expect(['a', 'b']).toContain(by.client2.observed);
+    expect(rows.every((r) => r.match)).toBe(true);
+  });
+});
