@@ -6,16 +6,17 @@
  *
  * Sysctls and offloads are done in this process through the netnstools addon
  * (lab/netns-tools.ts): the main thread enters each namespace with setns(2),
- * writes /proc/sys, sets the offloads with one ethtool ioctl per device, forks
- * that namespace's `ip -batch` (the child inherits the namespace; nothing
- * remounts /sys as `ip netns exec` and `ip -n` do), and returns. When the
- * addon is not built, the same work runs through `ip netns exec` and
- * `ip -n NS -batch`, as before.
+ * writes /proc/sys, sets the offloads with one ethtool ioctl per device, sends
+ * the namespace's bridge, address, link and route lines as rtnetlink requests
+ * (or, when a line is not one the addon builds, forks that namespace's
+ * `ip -batch`: the child inherits the namespace, and nothing remounts /sys as
+ * `ip netns exec` and `ip -n` do), and returns. When the addon is not built,
+ * the same work runs through `ip netns exec` and `ip -n NS -batch`.
  */
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { appendJournal } from './journal.js';
-import { loadNetnsTools, writeSysctls, type NetnsTools } from './netns-tools.js';
+import { ipLineToOp, loadNetnsTools, writeSysctls, type NetnsTools, type RtOp } from './netns-tools.js';
 import { batchLine, type NsCommand, type Plan } from './plan.js';
 
 export type Progress = (stage: string, done: number, total: number) => void;
@@ -48,14 +49,25 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-function groupByNs(cmds: readonly NsCommand[]): Map<string, string[]> {
-  const m = new Map<string, string[]>();
+function groupByNs(cmds: readonly NsCommand[]): Map<string, (readonly string[])[]> {
+  const m = new Map<string, (readonly string[])[]>();
   for (const c of cmds) {
     let lines = m.get(c.ns);
     if (!lines) m.set(c.ns, (lines = []));
-    lines.push(batchLine(c.argv));
+    lines.push(c.argv);
   }
   return m;
+}
+
+/** Every line as an rtnetlink op, or undefined when one of them is not a shape the addon builds. */
+function rtOps(lines: readonly (readonly string[])[]): RtOp[] | undefined {
+  const ops: RtOp[] = [];
+  for (const l of lines) {
+    const op = ipLineToOp(l);
+    if (!op) return undefined;
+    ops.push(op);
+  }
+  return ops;
 }
 
 /**
@@ -146,11 +158,25 @@ export async function executePlan(plan: Plan, progress: Progress = () => {}, opt
     });
   }
 
-  // 5. Bridges, ports, addresses, links up, routes: one batch per namespace.
+  // 5. Bridges, ports, addresses, links up, routes: rtnetlink in process, or one batch per namespace.
   const byNs = [...groupByNs(plan.ipLines)];
   done = 0;
-  await mapLimit(byNs, tools ? PARALLEL_FORKS : PARALLEL, async ([ns, lines]) => {
-    const input = lines.join('\n') + '\n';
+  const forked: typeof byNs = [];
+  for (const [ns, lines] of byNs) {
+    const ops = tools && rtOps(lines);
+    if (!tools || !ops) {
+      forked.push([ns, lines]);
+      continue;
+    }
+    try {
+      tools.runIn(ns, () => tools.rtnetlink(ops));
+    } catch (e) {
+      throw new CommandError(['ip', '-n', ns, '-batch', '-'], (e as Error).message, undefined);
+    }
+    progress('addresses', ++done, byNs.length);
+  }
+  await mapLimit(forked, tools ? PARALLEL_FORKS : PARALLEL, async ([ns, lines]) => {
+    const input = lines.map(batchLine).join('\n') + '\n';
     if (tools) await runIn(tools, ns, ['ip', '-batch', '-'], input);
     else await run(['ip', '-n', ns, '-batch', '-'], input);
     progress('addresses', ++done, byNs.length);

@@ -44,7 +44,11 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
@@ -280,11 +284,258 @@ static napi_value get_offloads(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* ---- rtnetlink: the few `ip` lines a lab plan uses, without an `ip` process ---- */
+
+typedef struct {
+  struct nlmsghdr *h;
+  size_t cap;
+} nlbuf_t;
+
+static int nl_put(nlbuf_t *b, unsigned short type, const void *data, size_t len) {
+  size_t at = NLMSG_ALIGN(b->h->nlmsg_len);
+  size_t need = at + RTA_SPACE(len);
+  if (need > b->cap) return -ENOBUFS;
+  struct rtattr *rta = (struct rtattr *)((char *)b->h + at);
+  rta->rta_type = type;
+  rta->rta_len = (unsigned short)RTA_LENGTH(len);
+  if (len) memcpy(RTA_DATA(rta), data, len);
+  b->h->nlmsg_len = (unsigned)need;
+  return 0;
+}
+
+static struct rtattr *nl_nest(nlbuf_t *b, unsigned short type) {
+  struct rtattr *rta = (struct rtattr *)((char *)b->h + NLMSG_ALIGN(b->h->nlmsg_len));
+  if (nl_put(b, type, NULL, 0) != 0) return NULL;
+  return rta;
+}
+
+static void nl_nest_end(nlbuf_t *b, struct rtattr *nest) {
+  nest->rta_len = (unsigned short)((char *)b->h + b->h->nlmsg_len - (char *)nest);
+}
+
+/* Sends one request and reads its acknowledgement: 0 or -errno. */
+static int nl_talk(int fd, struct nlmsghdr *h, unsigned seq) {
+  h->nlmsg_seq = seq;
+  h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    for (struct nlmsghdr *r = (struct nlmsghdr *)buf; NLMSG_OK(r, (unsigned)n); r = NLMSG_NEXT(r, n)) {
+      if (r->nlmsg_seq != seq) continue;
+      if (r->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = NLMSG_DATA(r);
+        return e->error; /* 0 is the acknowledgement */
+      }
+    }
+  }
+}
+
+static int parse_cidr(const char *s, int *family, unsigned char addr[16], unsigned *plen) {
+  char tmp[64];
+  size_t len = strnlen(s, sizeof tmp);
+  if (len >= sizeof tmp) return -EINVAL;
+  memcpy(tmp, s, len + 1);
+  char *slash = strchr(tmp, '/');
+  if (slash) *slash = 0;
+  *family = strchr(tmp, ':') ? AF_INET6 : AF_INET;
+  if (inet_pton(*family, tmp, addr) != 1) return -EINVAL;
+  unsigned max = *family == AF_INET6 ? 128 : 32;
+  *plen = max;
+  if (slash) {
+    char *end;
+    unsigned long p = strtoul(slash + 1, &end, 10);
+    if (*end || end == slash + 1 || p > max) return -EINVAL;
+    *plen = (unsigned)p;
+  }
+  return 0;
+}
+
+static int ifindex_of(const char *dev, int *index) {
+  unsigned i = if_nametoindex(dev);
+  if (!i) return -errno;
+  *index = (int)i;
+  return 0;
+}
+
+#define MAX_OP_ARGS 6
+
+/* One op: ["link-up", dev] | ["link-master", dev, master] |
+ * ["bridge", name, forward_delay, stp_state, mcast_snooping] ("" = kernel default) |
+ * ["addr", dev, cidr, "nodad"|""] | ["route", "default"|cidr, gateway]. */
+static int run_op(int fd, unsigned seq, char a[MAX_OP_ARGS][64], unsigned argc) {
+  union {
+    struct nlmsghdr h;
+    char bytes[1024];
+  } u;
+  memset(&u, 0, sizeof u);
+  nlbuf_t b = {&u.h, sizeof u};
+  const char *op = a[0];
+  int rc, index = 0;
+  if ((strcmp(op, "link-up") == 0 && argc == 2) || (strcmp(op, "link-master") == 0 && argc == 3)) {
+    if ((rc = ifindex_of(a[1], &index)) != 0) return rc;
+    u.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    u.h.nlmsg_type = RTM_NEWLINK;
+    struct ifinfomsg *ifi = NLMSG_DATA(&u.h);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = index;
+    if (op[5] == 'u') {
+      ifi->ifi_change = IFF_UP;
+      ifi->ifi_flags = IFF_UP;
+    } else {
+      int master = 0;
+      if ((rc = ifindex_of(a[2], &master)) != 0) return rc;
+      uint32_t m = (uint32_t)master;
+      if ((rc = nl_put(&b, IFLA_MASTER, &m, sizeof m)) != 0) return rc;
+    }
+    return nl_talk(fd, &u.h, seq);
+  }
+  if (strcmp(op, "bridge") == 0 && argc == 5) {
+    u.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    u.h.nlmsg_type = RTM_NEWLINK;
+    u.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    ((struct ifinfomsg *)NLMSG_DATA(&u.h))->ifi_family = AF_UNSPEC;
+    if ((rc = nl_put(&b, IFLA_IFNAME, a[1], strlen(a[1]) + 1)) != 0) return rc;
+    struct rtattr *info = nl_nest(&b, IFLA_LINKINFO);
+    if (!info || nl_put(&b, IFLA_INFO_KIND, "bridge", 7) != 0) return -ENOBUFS;
+    struct rtattr *data = nl_nest(&b, IFLA_INFO_DATA);
+    if (!data) return -ENOBUFS;
+    if (a[2][0]) {
+      uint32_t v = (uint32_t)strtoul(a[2], NULL, 10);
+      if ((rc = nl_put(&b, IFLA_BR_FORWARD_DELAY, &v, sizeof v)) != 0) return rc;
+    }
+    if (a[3][0]) {
+      uint32_t v = (uint32_t)strtoul(a[3], NULL, 10);
+      if ((rc = nl_put(&b, IFLA_BR_STP_STATE, &v, sizeof v)) != 0) return rc;
+    }
+    if (a[4][0]) {
+      uint8_t v = (uint8_t)strtoul(a[4], NULL, 10);
+      if ((rc = nl_put(&b, IFLA_BR_MCAST_SNOOPING, &v, sizeof v)) != 0) return rc;
+    }
+    nl_nest_end(&b, data);
+    nl_nest_end(&b, info);
+    return nl_talk(fd, &u.h, seq);
+  }
+  if (strcmp(op, "addr") == 0 && argc == 4) {
+    int family;
+    unsigned char addr[16];
+    unsigned plen;
+    if ((rc = parse_cidr(a[2], &family, addr, &plen)) != 0) return rc;
+    if ((rc = ifindex_of(a[1], &index)) != 0) return rc;
+    u.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+    u.h.nlmsg_type = RTM_NEWADDR;
+    u.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    struct ifaddrmsg *ifa = NLMSG_DATA(&u.h);
+    ifa->ifa_family = (unsigned char)family;
+    ifa->ifa_prefixlen = (unsigned char)plen;
+    ifa->ifa_index = (unsigned)index;
+    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+    uint32_t flags = strcmp(a[3], "nodad") == 0 ? IFA_F_NODAD : 0;
+    ifa->ifa_flags = (unsigned char)flags;
+    size_t alen = family == AF_INET6 ? 16 : 4;
+    if ((rc = nl_put(&b, IFA_LOCAL, addr, alen)) != 0) return rc;
+    if ((rc = nl_put(&b, IFA_ADDRESS, addr, alen)) != 0) return rc;
+    if (flags && (rc = nl_put(&b, IFA_FLAGS, &flags, sizeof flags)) != 0) return rc;
+    return nl_talk(fd, &u.h, seq);
+  }
+  if (strcmp(op, "route") == 0 && argc == 3) {
+    int gfamily, dfamily;
+    unsigned char gw[16], dst[16];
+    unsigned gplen, plen = 0;
+    if ((rc = parse_cidr(a[2], &gfamily, gw, &gplen)) != 0) return rc;
+    int is_default = strcmp(a[1], "default") == 0;
+    if (!is_default) {
+      if ((rc = parse_cidr(a[1], &dfamily, dst, &plen)) != 0) return rc;
+      if (dfamily != gfamily) return -EINVAL;
+    }
+    u.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+    u.h.nlmsg_type = RTM_NEWROUTE;
+    u.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    struct rtmsg *rtm = NLMSG_DATA(&u.h);
+    rtm->rtm_family = (unsigned char)gfamily;
+    rtm->rtm_dst_len = (unsigned char)plen;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = RTPROT_BOOT;
+    rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm->rtm_type = RTN_UNICAST;
+    size_t alen = gfamily == AF_INET6 ? 16 : 4;
+    if (plen && (rc = nl_put(&b, RTA_DST, dst, alen)) != 0) return rc;
+    if ((rc = nl_put(&b, RTA_GATEWAY, gw, alen)) != 0) return rc;
+    return nl_talk(fd, &u.h, seq);
+  }
+  return -EINVAL;
+}
+
+/* rtnetlink(ops: string[][]): runs each op in order in the thread's current
+ * namespace; throws at the first failure, naming the op. */
+static napi_value rtnetlink(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_array = false;
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "netns-tools: rtnetlink(ops)");
+    return NULL;
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    throw_errno(env, "socket", "NETLINK_ROUTE", errno);
+    return NULL;
+  }
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, "bind", "NETLINK_ROUTE", err);
+    return NULL;
+  }
+  uint32_t n = 0;
+  napi_get_array_length(env, argv[0], &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value opv;
+    uint32_t k = 0;
+    char a[MAX_OP_ARGS][64];
+    memset(a, 0, sizeof a);
+    napi_get_element(env, argv[0], i, &opv);
+    if (napi_is_array(env, opv, &is_array) != napi_ok || !is_array || napi_get_array_length(env, opv, &k) != napi_ok || k == 0 || k > MAX_OP_ARGS) {
+      close(fd);
+      napi_throw_type_error(env, NULL, "netns-tools: an op is an array of 1..6 strings");
+      return NULL;
+    }
+    for (uint32_t j = 0; j < k; j++) {
+      napi_value v;
+      size_t len = 0;
+      napi_get_element(env, opv, j, &v);
+      if (napi_get_value_string_utf8(env, v, a[j], sizeof a[j], &len) != napi_ok || len >= sizeof a[j] - 1) {
+        close(fd);
+        napi_throw_type_error(env, NULL, "netns-tools: op arguments are strings of at most 62 characters");
+        return NULL;
+      }
+    }
+    int rc = run_op(fd, i + 1, a, k);
+    if (rc != 0) {
+      char what[400];
+      snprintf(what, sizeof what, "rtnetlink %s %s %s %s %s", a[0], a[1], a[2], a[3], a[4]);
+      close(fd);
+      throw_errno(env, what, "", -rc);
+      return NULL;
+    }
+  }
+  close(fd);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"runIn", NULL, run_in, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setOffloads", NULL, set_offloads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getOffloads", NULL, get_offloads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rtnetlink", NULL, rtnetlink, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

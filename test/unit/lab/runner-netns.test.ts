@@ -11,11 +11,40 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabDir } from '../../../lab/journal.js';
-import { loadNetnsTools, sysctlPath, type NetnsTools } from '../../../lab/netns-tools.js';
+import { ipLineToOp, loadNetnsTools, sysctlPath, type NetnsTools } from '../../../lab/netns-tools.js';
 import { planLab, type Plan } from '../../../lab/plan.js';
 import { executePlan } from '../../../lab/runner.js';
 import { teardownLab } from '../../../lab/teardown.js';
-import { mininetTopology } from '../../../lab/topology/mininet.js';
+import type { Topology } from '../../../lab/topology/types.js';
+
+/**
+ * Every kind of plan line: bridge with options and ports, IPv4 and IPv6 (nodad)
+ * addresses, default routes of both families, static routes of a kernel-mode
+ * router, anycast addresses on lo.
+ */
+const topo: Topology = {
+  name: 't',
+  origin: 'test',
+  addressing: { ipv4Pool: '10.0.0.0/16', ipv6Pool: 'fd8a:52c1:9e07::/48' },
+  defaults: { dataplane: 'kernel', holdTime: 9, keepalive: 3 },
+  nodes: [
+    { name: 'h1', kind: 'host', interfaces: [{ name: 'h1-eth0', node: 'h1', link: 0, peerNode: 's1', peerInterface: 's1-eth1', mtu: 1500, ipv4: '10.0.0.1/24', ipv6: 'fd8a:52c1:9e07::1/64' }] },
+    { name: 'h2', kind: 'host', interfaces: [{ name: 'h2-eth0', node: 'h2', link: 1, peerNode: 's1', peerInterface: 's1-eth2', mtu: 1500, ipv4: '10.0.0.2/24', ipv6: 'fd8a:52c1:9e07::2/64' }], defaultRoute: { ipv4: '10.0.0.1', ipv6: 'fd8a:52c1:9e07::1' } },
+    { name: 's1', kind: 'switch', interfaces: [
+      { name: 's1-eth1', node: 's1', link: 0, peerNode: 'h1', peerInterface: 'h1-eth0', mtu: 1500 },
+      { name: 's1-eth2', node: 's1', link: 1, peerNode: 'h2', peerInterface: 'h2-eth0', mtu: 1500 },
+    ] },
+    { name: 'r1', kind: 'router', asn: 65001, staticRoutes: [{ prefix: '192.0.2.0/24', via: '10.0.1.1' }, { prefix: 'fd00:1::/64', via: 'fd8a:52c1:9e07:1::1' }],
+      interfaces: [{ name: 'r1-eth0', node: 'r1', link: 2, peerNode: 'a1', peerInterface: 'a1-eth0', mtu: 1400, ipv4: '10.0.1.0/31', ipv6: 'fd8a:52c1:9e07:1::/64' }] },
+    { name: 'a1', kind: 'anycast-server', asn: 65100, anycast: { addresses: ['192.0.2.53', '2001:db8::53/128'], prefixes: ['192.0.2.0/24'] },
+      interfaces: [{ name: 'a1-eth0', node: 'a1', link: 2, peerNode: 'r1', peerInterface: 'r1-eth0', mtu: 1400, ipv4: '10.0.1.1/31', ipv6: 'fd8a:52c1:9e07:1::1/64' }] },
+  ],
+  links: [
+    { index: 0, a: { node: 'h1', interface: 'h1-eth0' }, b: { node: 's1', interface: 's1-eth1' }, mtu: 1500 },
+    { index: 1, a: { node: 'h2', interface: 'h2-eth0' }, b: { node: 's1', interface: 's1-eth2' }, mtu: 1500 },
+    { index: 2, a: { node: 'r1', interface: 'r1-eth0' }, b: { node: 'a1', interface: 'a1-eth0' }, mtu: 1400 },
+  ],
+};
 
 const tag = `rt${process.pid}`;
 const nsA = `${tag}-a`;
@@ -49,7 +78,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const ns of [nsA, nsB, `${tag}x-h1`, `${tag}x-h2`, `${tag}x-s1`, `${tag}y-h1`, `${tag}y-h2`, `${tag}y-s1`]) {
+  for (const ns of [nsA, nsB, ...['x', 'y'].flatMap((l) => topo.nodes.map((n) => `${tag}${l}-${n.name}`))]) {
     if (existsSync(`/run/netns/${ns}`)) execFileSync('ip', ['netns', 'del', ns]);
   }
   rmSync(runDir, { recursive: true, force: true });
@@ -87,6 +116,16 @@ describe('netns-tools addon', () => {
     expect(threadNetns()).toBe(home);
   });
 
+  it('rtnetlink ops act inside the namespace and fail with the kernel\'s error', () => {
+    tools.runIn(nsA, () => tools.rtnetlink([['addr', 'va', '198.51.100.1/24', ''], ['link-up', 'va']]));
+    expect(sh(['ip', '-n', nsA, '-br', 'addr', 'show', 'va'])).toMatch(/198\.51\.100\.1\/24/);
+    expect(sh(['ip', '-br', 'addr'])).not.toMatch(/198\.51\.100\.1/);
+    expect(() => tools.runIn(nsA, () => tools.rtnetlink([['addr', 'va', '198.51.100.1/24', '']]))).toThrow(/rtnetlink addr va 198\.51\.100\.1\/24.*File exists/);
+    expect(() => tools.runIn(nsA, () => tools.rtnetlink([['link-up', 'nodev0']]))).toThrow(/No such device/);
+    expect(() => tools.runIn(nsA, () => tools.rtnetlink([['route', '203.0.113.0/24', 'fe80::1']]))).toThrow(/Invalid argument/);
+    expect(() => tools.runIn(nsA, () => tools.rtnetlink([['frobnicate', 'va']]))).toThrow(/Invalid argument/);
+  });
+
   it('devices and sysctl files seen inside are the namespace\'s own', () => {
     const links = tools.runIn(nsA, () => readFileSync('/proc/net/dev', 'utf8'));
     expect(links).toMatch(/^\s*va:/m);
@@ -104,15 +143,23 @@ function namespaceState(plan: Plan): Record<string, unknown> {
   for (const o of plan.offloads) out[`${o.ns.replace(plan.lab, 'L')}/${o.dev}`] = features(o.ns, o.dev);
   for (const n of plan.namespaces) {
     // Settings, not transient states: admin flag (not carrier), master, MTU, global addresses.
-    const links = JSON.parse(sh(['ip', '-n', n.ns, '-j', 'addr', 'show'])) as { ifname: string; flags: string[]; mtu: number; master?: string; addr_info: { local: string; prefixlen: number; scope: string }[] }[];
+    const links = JSON.parse(sh(['ip', '-n', n.ns, '-j', 'addr', 'show'])) as { ifname: string; flags: string[]; mtu: number; txqlen?: number; master?: string; addr_info: { local: string; prefixlen: number; scope: string }[] }[];
     out[`${n.ns.replace(plan.lab, 'L')}/links`] = links.map((l) => ({
       ifname: l.ifname,
       up: l.flags.includes('UP'),
       mtu: l.mtu,
       master: l.master,
+      txqlen: l.txqlen,
       addrs: l.addr_info.filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`),
     }));
-    out[`${n.ns.replace(plan.lab, 'L')}/route`] = sh(['ip', '-n', n.ns, 'route']);
+    out[`${n.ns.replace(plan.lab, 'L')}/route`] = sh(['ip', '-n', n.ns, 'route']) + sh(['ip', '-n', n.ns, '-6', 'route']);
+    const bridges = JSON.parse(sh(['ip', '-n', n.ns, '-d', '-j', 'link', 'show', 'type', 'bridge'])) as { ifname: string; linkinfo: { info_data: Record<string, unknown> } }[];
+    out[`${n.ns.replace(plan.lab, 'L')}/bridges`] = bridges.map((b) => ({
+      ifname: b.ifname,
+      forward_delay: b.linkinfo.info_data.forward_delay,
+      stp_state: b.linkinfo.info_data.stp_state,
+      mcast_snooping: b.linkinfo.info_data.mcast_snooping,
+    }));
   }
   return out;
 }
@@ -124,8 +171,12 @@ function hostSysctls(plan: Plan): string[] {
 
 describe('executePlan and teardownLab', () => {
   it('the addon path leaves the same namespaces as ip netns exec, and the host sysctls as they were', async () => {
-    const planX = planLab(`${tag}x`, mininetTopology('single,2'), { userspaceDataplane: false });
-    const planY = planLab(`${tag}y`, mininetTopology('single,2'), { userspaceDataplane: false });
+    // One line the addon does not build (txqueuelen) sends h1's lines through a forked `ip -batch`;
+    // every other namespace's lines go out as rtnetlink requests.
+    const withQlen = (p: Plan): Plan => ({ ...p, ipLines: [...p.ipLines, { ns: `${p.lab}-h1`, argv: ['link', 'set', 'h1-eth0', 'txqueuelen', '500'] }] });
+    const planX = withQlen(planLab(`${tag}x`, topo, { userspaceDataplane: false }));
+    const planY = withQlen(planLab(`${tag}y`, topo, { userspaceDataplane: false }));
+    expect(planX.ipLines.filter((l) => !ipLineToOp(l.argv)).map((l) => l.argv[3])).toEqual(['txqueuelen']);
     const hostBefore = hostSysctls(planX);
     // The comparison below can only catch a leak where the host differs from what the plan writes.
     const planned = new Set(planX.sysctls.flatMap((s) => s.settings.map((x) => `${sysctlPath(x).path}=${sysctlPath(x).value}`)));
@@ -139,12 +190,19 @@ describe('executePlan and teardownLab', () => {
       await executePlan(planY, () => undefined, { noAddon: true });
       expect(hostSysctls(planX)).toEqual(hostBefore);
       const x = namespaceState(planX);
-      expect(x[`L-h1/links`]).toContainEqual({ ifname: 'h1-eth0', up: true, mtu: 1500, master: undefined, addrs: ['10.0.0.1/8'] });
-      expect(x[`L-s1/links`]).toContainEqual({ ifname: 's1-eth2', up: true, mtu: 1500, master: 's1', addrs: [] });
+      expect(x[`L-h1/links`]).toContainEqual({ ifname: 'h1-eth0', up: true, mtu: 1500, master: undefined, txqlen: 500, addrs: ['10.0.0.1/24', 'fd8a:52c1:9e07::1/64'] });
+      expect(x[`L-s1/bridges`]).toEqual([{ ifname: 's1', forward_delay: 0, stp_state: 0, mcast_snooping: 0 }]);
+      expect(x[`L-r1/route`]).toMatch(/^192\.0\.2\.0\/24 via 10\.0\.1\.1 dev r1-eth0/m);
+      expect(x[`L-r1/route`]).toMatch(/^fd00:1::\/64 via fd8a:52c1:9e07:1::1 dev r1-eth0/m);
+      expect(x[`L-h2/route`]).toMatch(/^default via fd8a:52c1:9e07::1 dev h2-eth0/m);
+      expect(x[`L-a1/links`]).toContainEqual({ ifname: 'lo', up: true, mtu: 65536, master: undefined, txqlen: 1000, addrs: ['127.0.0.1/8', '192.0.2.53/32', '2001:db8::53/128', '::1/128'] });
+      expect(x[`L-s1/links`]).toContainEqual({ ifname: 's1-eth2', up: true, mtu: 1500, master: 's1', txqlen: 1000, addrs: [] });
       const s1 = planX.sysctls.find((s) => s.ns.endsWith('-s1'))!.settings;
       expect(x[`L-s1/sysctl`]).toBe(s1.map((s) => `${s.split('=')[1]}\n`).join(''));
       expect(x).toEqual(namespaceState(planY));
       sh(['ip', 'netns', 'exec', `${planX.lab}-h1`, 'ping', '-c1', '-W2', '-q', '10.0.0.2']);
+      sh(['ip', 'netns', 'exec', `${planX.lab}-h2`, 'ping', '-c1', '-W2', '-q', 'fd8a:52c1:9e07::1']);
+      sh(['ip', 'netns', 'exec', `${planX.lab}-r1`, 'ping', '-c1', '-W2', '-q', '192.0.2.53']);
     } finally {
       await teardownLab(planY.lab);
     }
@@ -154,7 +212,7 @@ describe('executePlan and teardownLab', () => {
     const exited = new Promise<NodeJS.Signals | null>((r) => straggler.on('exit', (_code, sig) => r(sig)));
     for (let i = 0; i < 200 && !readlinkSync(`/proc/${straggler.pid}/exe`).endsWith('/sleep'); i++) await new Promise((r) => setTimeout(r, 10));
     const report = await teardownLab(planX.lab);
-    expect(report.namespaces).toBe(3);
+    expect(report.namespaces).toBe(topo.nodes.length);
     expect(await exited).toBe('SIGTERM');
     for (const n of [...planX.namespaces, ...planY.namespaces]) expect(existsSync(`/run/netns/${n.ns}`)).toBe(false);
     expect(existsSync(`${runDir}/${planX.lab}`)).toBe(false);

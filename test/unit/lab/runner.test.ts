@@ -1,5 +1,6 @@
 /**
- * Pure parts of the runner and teardown: sysctl paths, namespace paths, the
+ * Pure parts of the runner and teardown: sysctl paths, namespace paths, which
+ * plan lines become rtnetlink ops (and which fall back to `ip -batch`), the
  * /proc scan that finds processes left in a lab's namespaces (over a fake
  * /proc tree of symlinks), and mapLimit's concurrency bound. No root needed.
  */
@@ -8,7 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { netnsPath, sysctlPath } from '../../../lab/netns-tools.js';
+import { ipLineToOp, netnsPath, sysctlPath } from '../../../lab/netns-tools.js';
+import { planLab } from '../../../lab/plan.js';
+import { mininetTopology } from '../../../lab/topology/mininet.js';
 import { mapLimit } from '../../../lab/runner.js';
 import { parseNetnsLink, pidsInNamespaces } from '../../../lab/teardown.js';
 
@@ -29,6 +32,51 @@ describe('sysctlPath', () => {
       expect(() => sysctlPath(s)).toThrow(/bad sysctl setting/);
     },
   );
+});
+
+describe('ipLineToOp', () => {
+  it.each([
+    [['link', 'set', 'lo', 'up'], ['link-up', 'lo']],
+    [['link', 'set', 's1-eth1', 'master', 's1'], ['link-master', 's1-eth1', 's1']],
+    [['link', 'add', 's1', 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0', 'mcast_snooping', '0'], ['bridge', 's1', '0', '0', '0']],
+    [['link', 'add', 's1', 'type', 'bridge', 'stp_state', '1'], ['bridge', 's1', '', '1', '']],
+    [['addr', 'add', '10.0.0.1/8', 'dev', 'h1-eth0'], ['addr', 'h1-eth0', '10.0.0.1/8', '']],
+    [['addr', 'add', 'fd8a:52c1:9e07::1/64', 'dev', 'h1-eth0', 'nodad'], ['addr', 'h1-eth0', 'fd8a:52c1:9e07::1/64', 'nodad']],
+    [['addr', 'add', '192.0.2.53/32', 'dev', 'lo'], ['addr', 'lo', '192.0.2.53/32', '']],
+    [['route', 'add', 'default', 'via', '10.0.0.254'], ['route', 'default', '10.0.0.254']],
+    [['route', 'add', '::/0', 'via', 'fd8a:52c1:9e07::1'], ['route', 'default', 'fd8a:52c1:9e07::1']],
+    [['route', 'add', '192.0.2.0/24', 'via', '10.0.1.1'], ['route', '192.0.2.0/24', '10.0.1.1']],
+  ])('%j → %j', (argv, op) => {
+    expect(ipLineToOp(argv)).toEqual(op);
+  });
+
+  it.each([
+    ['link', 'set', 'lo', 'down'],
+    ['link', 'set', 'h1-eth0', 'txqueuelen', '500'],
+    ['link', 'add', 's1', 'type', 'bridge', 'vlan_filtering', '1'],
+    ['link', 'add', 's1', 'type', 'bridge', 'stp_state'],
+    ['link', 'add', 's1', 'type', 'bridge', 'stp_state', 'on'],
+    ['link', 'add', 's1', 'type', 'bridge', 'stp_state', '0', 'stp_state', '1'],
+    ['link', 'add', 'v0', 'type', 'veth'],
+    ['addr', 'add', '10.0.0.1/8', 'dev', 'h1-eth0', 'label', 'x'],
+    ['addr', 'add', 'h1', 'dev', 'h1-eth0'],
+    ['addr', 'del', '10.0.0.1/8', 'dev', 'h1-eth0'],
+    ['route', 'add', '::/0', 'via', '10.0.0.1'],
+    ['route', 'add', '0.0.0.0/0', 'via', 'fe80::1'],
+    ['route', 'add', '192.0.2.0/24', 'via', 'fe80::1'],
+    ['route', 'add', '192.0.2.0/24', 'dev', 'h1-eth0'],
+    ['route', 'add', 'default', 'via', '10.0.0.1', 'metric', '5'],
+    ['link', 'set', 'a-very-long-interface-name-that-the-addon-cannot-hold-in-its-buffers-at-all', 'up'],
+    ['qdisc', 'add', 'dev', 'h1-eth0', 'root', 'netem', 'delay', '10ms'],
+  ])('%j stays an ip line', (...argv) => {
+    expect(ipLineToOp(argv)).toBeUndefined();
+  });
+
+  it('covers every line of a Mininet linear plan', () => {
+    const plan = planLab('t', mininetTopology('linear,3'), { userspaceDataplane: false });
+    expect(plan.ipLines.length).toBeGreaterThan(10);
+    expect(plan.ipLines.filter((l) => !ipLineToOp(l.argv))).toEqual([]);
+  });
 });
 
 describe('netnsPath', () => {
