@@ -145,6 +145,34 @@ describe.runIf(root)('anycast-basic (root)', () => {
     expect(await received(clientAddr)).toEqual({ a: 0, b: 5, c: 0 });
   });
 
+  it('a capture on b\'s link decodes the withdrawal UPDATE (192.0.2.0/24 and, in MP_UNREACH_NLRI, 2001:db8::/48) when b\'s health check fails', async () => {
+    const pcap = `${iso.dir}/${name}/b-withdraw.pcap`;
+    const dump = execa('ip', ['netns', 'exec', ns('r1'), 'tcpdump', '-n', '-U', '-i', 'r1-eth2', '-w', pcap, 'tcp', 'port', '179'], { reject: false, buffer: false });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('tcpdump did not start')), 10_000);
+      dump.stderr?.on('data', (d: Buffer) => {
+        if (String(d).includes('listening on')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    try {
+      await lab(['fail', 'b', '--how', 'service', '--lab', name]);
+      await waitForServer('a');
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      dump.kill('SIGINT');
+      await dump;
+    }
+    const fields = await execa('tshark', ['-r', pcap, '-Y', 'bgp.type == 2', '-T', 'fields', '-e', 'bgp.withdrawn_prefix', '-e', 'bgp.mp_unreach_nlri_ipv6_prefix']);
+    const text = fields.stdout;
+    expect(text).toContain('192.0.2.0');
+    expect(text).toContain('2001:db8::');
+    await lab(['recover', 'b', '--lab', name]);
+    await waitForServer('b');
+  });
+
   it('kill of b\'s BGP speaker: TCP closes, the client is on a in under 300 ms; recover restarts it', async () => {
     const row = await failover('kill');
     expect(row).toMatchObject({ before: 'b', after: 'a' });
