@@ -17,7 +17,7 @@
  * Not supported: regular expressions over AS_PATH, extended/large
  * communities, community removal, route maps calling other route maps.
  */
-import type { PolicySpec, PolicyTerm } from '../../lab/topology/types.js';
+import type { PolicySpec, PolicyTerm } from '../router/config.js';
 import { WellKnownCommunity, type PathAttributes } from './wire/types.js';
 import { ipv4ToNumber, parsePrefix, type IpPrefix } from '../lib/prefix.js';
 import { prependAs } from './attr-intern.js';
