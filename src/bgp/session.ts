@@ -455,19 +455,21 @@ export class BgpSession {
     const sock = c.socket;
     c.socket = undefined;
     if (sock === undefined || sock.destroyed) return;
-    sock.removeAllListeners('data');
-    sock.pause();
     if (sock.connecting) {
       sock.destroy();
       return;
     }
+    // Keep draining what the peer still sends: closing with unread bytes in
+    // the receive queue makes Linux send RST and drop our queued NOTIFICATION.
+    sock.removeAllListeners('data');
+    sock.on('data', () => undefined);
+    sock.resume();
     this.closing.add(sock);
-    const done = () => { this.closing.delete(sock); clearTimeout(t); };
-    const t = setTimeout(() => { sock.destroy(); done(); }, CLOSE_GRACE_MS);
-    sock.once('close', done);
-    // Flush what was written (the NOTIFICATION), then close.
+    const t = setTimeout(() => sock.destroy(), CLOSE_GRACE_MS);
+    sock.once('close', () => { this.closing.delete(sock); clearTimeout(t); });
+    // Flush what was written (the NOTIFICATION), send FIN; the socket closes
+    // when the peer closes its side too, or at the end of the grace period.
     sock.end();
-    sock.once('finish', () => sock.destroy());
   }
 
   private startTimer(c: Connection, timer: TimerName, ms: number): void {
