@@ -40,6 +40,13 @@ protocol bgp ours {
   ipv4 { import all; export all; };
   ipv6 { import all; export all; next hop address fd77::2; };
 }
+protocol bgp ours6 {
+  local fd77::2 as 65102;
+  neighbor fd77::1 as 65101;
+  hold time 9;
+  connect retry time 1;
+  ipv6 { import all; export all; };
+}
 `;
 
 async function birdc(...args: string[]): Promise<string> {
@@ -61,6 +68,9 @@ beforeAll(async () => {
       neighbors: [{
         node: 'bird', address: '10.77.0.2', remoteAs: 65102, localAddress: '10.77.0.1', localAddress6: 'fd77::1', interface: 'bgpe0',
         kind: 'ebgp', holdTime: 9, keepalive: 3, import: { terms: [], default: 'accept' }, export: { terms: [], default: 'accept' },
+      }, {
+        node: 'bird', address: 'fd77::2', remoteAs: 65102, localAddress: 'fd77::1', interface: 'bgpe0',
+        kind: 'ebgp', holdTime: 9, keepalive: 3, import: { terms: [], default: 'accept' }, export: { terms: [], default: 'accept' },
       }],
     },
     originate: ['198.51.100.0/24', '2001:db8:a::/48'],
@@ -78,13 +88,16 @@ afterAll(async () => {
 const ribAt = (prefix: string) => ours!.request<RibEntryInfo[]>('rib', { prefix });
 
 describe('BGP interop with BIRD', () => {
-  it('the session reaches Established on both sides', async () => {
-    await waitUntil('BIRD Established', async () => /ours\s+BGP\s+---\s+up\s+.*Established/.test(await birdc('show', 'protocols')) || undefined);
-    const n = await waitUntil('ours Established', async () => {
-      const [x] = await ours!.request<NeighborInfo[]>('neighbors');
-      return x.state === 'Established' ? x : undefined;
+  it('both sessions (over IPv4 and over IPv6) reach Established on both sides', async () => {
+    await waitUntil('BIRD Established', async () => {
+      const t = await birdc('show', 'protocols');
+      return (/ours\s+BGP\s+---\s+up\s+.*Established/.test(t) && /ours6\s+BGP\s+---\s+up\s+.*Established/.test(t)) || undefined;
     });
-    expect(n).toMatchObject({ address: '10.77.0.2', remoteAs: 65102, node: 'bird' });
+    const n = await waitUntil('ours Established', async () => {
+      const x = await ours!.request<NeighborInfo[]>('neighbors');
+      return x.every((s) => s.state === 'Established') ? x : undefined;
+    });
+    expect(n.map((x) => [x.address, x.remoteAs, x.node])).toEqual([['10.77.0.2', 65102, 'bird'], ['fd77::2', 65102, 'bird']]);
   });
 
   it('IPv4 and IPv6 routes reach BIRD with AS_PATH 65101 and our next hop', async () => {
@@ -101,25 +114,33 @@ describe('BGP interop with BIRD', () => {
     });
     expect(v6).toMatch(/BGP\.as_path: 65101\s*$/m);
     expect(v6).toMatch(/BGP\.next_hop: fd77::1\b/m);
+    // Over the IPv6 session too, from protocol ours6.
+    const both = await waitUntil('2001:db8:a::/48 from ours6', async () => {
+      const t = await birdc('show', 'route', 'all', '2001:db8:a::/48', 'protocol', 'ours6');
+      return t.includes('BGP.as_path') ? t : undefined;
+    });
+    expect(both).toMatch(/BGP\.next_hop: fd77::1\b/m);
   });
 
   it('BIRD\'s IPv4 and IPv6 routes reach us with AS_PATH 65102 and BIRD\'s next hop', async () => {
     const [v4] = await waitUntil('203.0.113.0/24 at ours', async () => { const r = await ribAt('203.0.113.0/24'); return r.length > 0 ? r : undefined; });
     expect(v4.paths).toHaveLength(1);
     expect(v4.paths[0]).toMatchObject({ from: '10.77.0.2', asPath: [65102], nextHop: '10.77.0.2', origin: 'igp', best: true });
-    const [v6] = await waitUntil('2001:db8:b::/48 at ours', async () => { const r = await ribAt('2001:db8:b::/48'); return r.length > 0 ? r : undefined; });
-    expect(v6.paths[0]).toMatchObject({ asPath: [65102], nextHop: 'fd77::2' });
+    const [v6] = await waitUntil('2001:db8:b::/48 at ours from both sessions', async () => { const r = await ribAt('2001:db8:b::/48'); return r[0]?.paths.length === 2 ? r : undefined; });
+    expect(v6.paths.map((p) => [p.from, p.asPath, p.nextHop]).sort()).toEqual([['10.77.0.2', [65102], 'fd77::2'], ['fd77::2', [65102], 'fd77::2']]);
+    // Equal up to the peer address step: the lower address wins.
+    expect(v6.paths.find((p) => p.best)?.from).toBe('10.77.0.2');
   });
 
   it('withdrawals propagate both ways', async () => {
     await ours!.request('withdraw', { prefixes: ['198.51.100.0/24', '2001:db8:a::/48'] });
     await waitUntil('withdrawn at BIRD', async () => {
-      const t = await birdc('show', 'route', 'protocol', 'ours');
+      const t = (await birdc('show', 'route', 'protocol', 'ours')) + (await birdc('show', 'route', 'protocol', 'ours6'));
       return !t.includes('198.51.100.0/24') && !t.includes('2001:db8:a::/48') ? true : undefined;
     });
     await birdc('disable', 's4');
     await waitUntil('withdrawn at ours', async () => ((await ribAt('203.0.113.0/24')).length === 0 && (await ribAt('192.0.2.128/25')).length === 0) || undefined);
-    expect(await ribAt('2001:db8:b::/48')).toHaveLength(1);
+    expect((await ribAt('2001:db8:b::/48'))[0].paths).toHaveLength(2);
   });
 
   it('stopping our speaker sends Cease 6/2 with the shutdown text', async () => {
@@ -138,6 +159,9 @@ describe('BGP interop with BIRD', () => {
     // OPEN, KEEPALIVEs, UPDATEs (IPv4, IPv6, End-of-RIB, withdrawals), NOTIFICATION.
     expect(r.messages).toBeGreaterThanOrEqual(6);
     expect(r.problems).toBe('');
+    const r6 = await tsharkCheck(CAPTURE, 'fd77::1');
+    expect(r6.messages).toBeGreaterThanOrEqual(5);
+    expect(r6.problems).toBe('');
     const types = String((await execa('tshark', ['-r', CAPTURE, '-Y', 'bgp && ip.src == 10.77.0.1', '-T', 'fields', '-e', 'bgp.type'])).stdout);
     for (const t of ['1', '2', '3', '4']) expect(types.split(/[\n,]/)).toContain(t);
   });

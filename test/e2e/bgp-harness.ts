@@ -139,9 +139,10 @@ export async function startCapture(ns: string, dev: string, file: string): Promi
 
 /** tshark's verdict on a capture: BGP messages from `src`, and any malformed or expert warning/error among them. */
 export async function tsharkCheck(file: string, src: string): Promise<{ messages: number; problems: string }> {
+  const ip = src.includes(':') ? 'ipv6' : 'ip';
   // reject: true, so a filter tshark does not understand fails the test instead of matching nothing.
-  const all = await execa('tshark', ['-r', file, '-Y', `bgp && ip.src == ${src}`, '-T', 'fields', '-e', 'bgp.type']);
+  const all = await execa('tshark', ['-r', file, '-Y', `bgp && ${ip}.src == ${src}`, '-T', 'fields', '-e', 'bgp.type']);
   const types = String(all.stdout).split('\n').filter((l) => l.trim() !== '').flatMap((l) => l.split(','));
-  const bad = await execa('tshark', ['-r', file, '-Y', `bgp && ip.src == ${src} && (_ws.malformed || _ws.expert.severity >= 0x600000)`]);
+  const bad = await execa('tshark', ['-r', file, '-Y', `bgp && ${ip}.src == ${src} && (_ws.malformed || _ws.expert.severity >= 0x600000)`]);
   return { messages: types.length, problems: String(bad.stdout).trim() };
 }
