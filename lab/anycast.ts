@@ -16,6 +16,8 @@
  *              links up (policy rules: `iif DEV blackhole` for what comes in,
  *              `iif lo blackhole` after the local table for what goes out),
  *              so only the hold timer notices
+ *   drain      the operator's way: the health checker withdraws, waits, then
+ *              stops the service (no probe lost); recover undrains
  *
  * Spoofed DDoS sources are not supported (they need raw sockets with
  * IP_HDRINCL; see src/anycast/flood-main.ts).
@@ -35,7 +37,7 @@ import { distEntry, processAlive, spawnInNamespace, waitFor } from './processes.
 import { controlSocketOf } from './routers.js';
 import type { Topology, TopologyNode } from './topology/types.js';
 
-export const FAILURE_KINDS = ['service', 'kill', 'freeze', 'link', 'blackhole'] as const;
+export const FAILURE_KINDS = ['service', 'kill', 'freeze', 'link', 'blackhole', 'drain'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** Health-check timing of every site; ANYCAST_LAB_HEALTH="INTERVAL_MS,RISE,FALL" overrides it. */
@@ -353,6 +355,12 @@ export async function failServer(lab: string, topo: Topology, server: string, ho
       detail = how === 'kill' ? `router process ${pid} killed (SIGKILL)` : `router process ${pid} frozen (SIGSTOP)`;
       break;
     }
+    case 'drain':
+      // Returns once the service is stopped, after the drain wait: the failure "took effect" at the withdrawal.
+      at = Date.now();
+      await withClient(healthSocketOf(lab, server), (c) => c.request('anycast.control', { action: 'drain' }, 30_000));
+      detail = 'withdrawn, then the service stopped after the drain wait';
+      break;
     case 'link':
       for (const i of node.interfaces) await ip(ns, ['link', 'set', 'dev', i.name, 'down']);
       detail = `link(s) down: ${node.interfaces.map((i) => i.name).join(' ')}`;
@@ -363,7 +371,7 @@ export async function failServer(lab: string, topo: Topology, server: string, ho
       break;
   }
   // `at` is when the failure took effect: after the signal, the request or the ip command.
-  const doneAt = how === 'kill' || how === 'freeze' ? at : Date.now();
+  const doneAt = how === 'kill' || how === 'freeze' || how === 'drain' ? at : Date.now();
   writeFailures(lab, { ...failures, [server]: { how, at: new Date(doneAt).toISOString(), ...(pid !== undefined ? { pid } : {}) } });
   return { server, how, at: doneAt, detail };
 }
@@ -391,6 +399,10 @@ export async function recoverServer(lab: string, topo: Topology, server: string)
       detail = `router restarted (pid ${p.pid}); the health checker re-announces`;
       break;
     }
+    case 'drain':
+      await withClient(healthSocketOf(lab, server), (c) => c.request('anycast.control', { action: 'undrain' }));
+      detail = 'service started; announced again after rise good probes';
+      break;
     case 'freeze':
       if (f.pid !== undefined && processAlive(f.pid)) process.kill(f.pid, 'SIGCONT');
       detail = `router process ${f.pid} continued (SIGCONT)`;

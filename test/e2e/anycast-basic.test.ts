@@ -194,6 +194,14 @@ describe.runIf(root)('anycast-basic (root)', () => {
     expect(await received(clientAddr6)).toEqual({ a: 0, b: 3, c: 0 });
   });
 
+  it('drain: withdraw, wait, stop — the client moves to a without losing a probe; recover brings b back', async () => {
+    const row = await failover('drain');
+    expect(row).toMatchObject({ before: 'b', after: 'a', lost: 0 });
+    expect(row.failureToNewMs!).toBeLessThan(300);
+    await lab(['recover', 'b', '--lab', name]);
+    await waitForServer('b');
+  });
+
   for (const how of ['freeze', 'blackhole']) {
     it(`${how}: only the hold timer notices — between hold − keepalive and hold + 0.5 s; recover brings b back`, async () => {
       const row = await failover(how);
