@@ -97,14 +97,19 @@ export interface RouteResult {
 }
 
 /**
- * What the router provides on top of its FIB. Called once per forwarded
- * packet (and once per ICMP error, for its way back): return precomputed
- * objects, do not allocate.
+ * What the router provides on top of its FIB (FibRouteLookup does it over
+ * src/fib/fib.ts). Called once per forwarded packet (and once per ICMP
+ * error, for its way back): return precomputed objects, do not allocate.
+ *
+ * Addresses arrive as SIGNED 32-bit integers holding the address bits (read
+ * them with `>>>`, as the LPM does; `x >>> 0` is the unsigned value): V8
+ * keeps int32 values unboxed, while unsigned values of 2^31 and more (every
+ * address from 128.0.0.0 up) would be allocated as heap numbers per call.
  */
 export interface RouteLookup {
-  /** `dst` as an unsigned 32-bit number. */
+  /** The destination address bits as an int32. */
   lookup4(dst: number): RouteResult | undefined;
-  /** The destination as four unsigned 32-bit words, most significant first. */
+  /** The destination as four int32 words, most significant first. */
   lookup6(w0: number, w1: number, w2: number, w3: number): RouteResult | undefined;
   /** The matched prefix's text, asked only for traced packets whose result has no `prefixText`. */
   describe4?(dst: number): string | undefined;
@@ -252,7 +257,7 @@ export class Forwarder {
   private readonly byName = new Map<string, IfaceState>();
   /** Own IPv4 addresses and subnet broadcasts as signed 32-bit values: a short linear scan beats a Set of non-Smi numbers. */
   private own4 = new Int32Array(0);
-  private own6 = new Uint32Array(0);
+  private own6 = new Int32Array(0);
   private readonly routes: RouteLookup;
   private readonly sink: FrameSink;
   private readonly bucket4: TokenBucket;
@@ -299,7 +304,7 @@ export class Forwarder {
       for (const a of i.ipv6) w.push(...a.words);
     }
     this.own4 = Int32Array.from(v);
-    this.own6 = Uint32Array.from(w);
+    this.own6 = Int32Array.from(w, (x) => x | 0);
   }
 
   private isOwn4(addr: number): boolean {
@@ -404,7 +409,7 @@ export class Forwarder {
     if (bad !== null) return this.drop(inIdx, IPV4_DROP[bad]);
     const total = v.totalLength;
     const hl = v.headerLength;
-    const src = v.src, dst = v.dst, proto = v.protocol, ttl = v.ttl;
+    const src = i32(buf, ip + 12), dst = i32(buf, ip + 16), proto = v.protocol, ttl = v.ttl;
     const fragOff = v.fragmentOffset;
     let sport = -1, dport = -1;
     if ((proto === IpProtocol.UDP || proto === IpProtocol.TCP) && fragOff === 0 && total >= hl + 4) {
@@ -440,7 +445,7 @@ export class Forwarder {
     const egress = this.iface(nh.interface);
     const gw = nh.gateway;
     if (egress === undefined || (gw !== undefined && gw.length !== 4)) return this.drop(inIdx, DropReason.noRoute);
-    const nhAddr = gw === undefined ? dst : getU32(gw, 0);
+    const nhAddr = gw === undefined ? dst : i32(gw, 0);
     if (this.tr !== null) {
       this.tr.prefix = route.prefixText ?? this.routes.describe4?.(dst);
       this.tr.nextHop = formatAddress(numberToIpv4(nhAddr));
@@ -517,7 +522,7 @@ export class Forwarder {
       this.counters.countIcmp(IcmpCounter.suppressed);
       return;
     }
-    const back = getU32(buf, ip + 12);
+    const back = i32(buf, ip + 12);
     const route = this.routes.lookup4(back);
     if (route === undefined || route.nextHops.length === 0) {
       this.counters.countIcmp(IcmpCounter.noRoute);
@@ -530,7 +535,7 @@ export class Forwarder {
       this.counters.countIcmp(IcmpCounter.noRoute);
       return;
     }
-    const nhAddr = gw === undefined ? back : getU32(gw, 0);
+    const nhAddr = gw === undefined ? back : i32(gw, 0);
     const from = sourceFor4(egress, nhAddr);
     if (from === undefined) {
       this.counters.countIcmp(IcmpCounter.noSourceAddress);
@@ -573,8 +578,8 @@ export class Forwarder {
       return this.drop(inIdx, bad === Ipv6Error.TRUNCATED ? DropReason.ip6Short : bad === Ipv6Error.BAD_VERSION ? DropReason.ip6BadVersion : DropReason.ip6BadLength);
     }
     const total = v.totalLength;
-    const s0 = getU32(buf, ip + 8), s1 = getU32(buf, ip + 12), s2 = getU32(buf, ip + 16), s3 = getU32(buf, ip + 20);
-    const d0 = getU32(buf, ip + 24), d1 = getU32(buf, ip + 28), d2 = getU32(buf, ip + 32), d3 = getU32(buf, ip + 36);
+    const s0 = i32(buf, ip + 8), s1 = i32(buf, ip + 12), s2 = i32(buf, ip + 16), s3 = i32(buf, ip + 20);
+    const d0 = i32(buf, ip + 24), d1 = i32(buf, ip + 28), d2 = i32(buf, ip + 32), d3 = i32(buf, ip + 36);
     const hop = v.hopLimit;
     let proto = v.nextHeader;
     let sport = -1, dport = -1;
@@ -618,7 +623,7 @@ export class Forwarder {
     if (egress === undefined || (gw !== undefined && gw.length !== 16)) return this.drop(inIdx, DropReason.noRoute);
     let n0 = d0, n1 = d1, n2 = d2, n3 = d3;
     if (gw !== undefined) {
-      n0 = getU32(gw, 0); n1 = getU32(gw, 4); n2 = getU32(gw, 8); n3 = getU32(gw, 12);
+      n0 = i32(gw, 0); n1 = i32(gw, 4); n2 = i32(gw, 8); n3 = i32(gw, 12);
     }
     if (this.tr !== null) {
       this.tr.prefix = route.prefixText ?? this.routes.describe6?.(d0, d1, d2, d3);
@@ -666,7 +671,7 @@ export class Forwarder {
       this.counters.countIcmp(IcmpCounter.suppressed);
       return;
     }
-    const b0 = getU32(buf, ip + 8), b1 = getU32(buf, ip + 12), b2 = getU32(buf, ip + 16), b3 = getU32(buf, ip + 20);
+    const b0 = i32(buf, ip + 8), b1 = i32(buf, ip + 12), b2 = i32(buf, ip + 16), b3 = i32(buf, ip + 20);
     const route = this.routes.lookup6(b0, b1, b2, b3);
     if (route === undefined || route.nextHops.length === 0) {
       this.counters.countIcmp(IcmpCounter.noRoute);
@@ -681,7 +686,7 @@ export class Forwarder {
     }
     let n0 = b0, n1 = b1, n2 = b2, n3 = b3;
     if (gw !== undefined) {
-      n0 = getU32(gw, 0); n1 = getU32(gw, 4); n2 = getU32(gw, 8); n3 = getU32(gw, 12);
+      n0 = i32(gw, 0); n1 = i32(gw, 4); n2 = i32(gw, 8); n3 = i32(gw, 12);
     }
     const from = sourceFor6(egress, b0);
     if (from === undefined) {
@@ -820,6 +825,15 @@ export class Forwarder {
     r.t = this.clock;
     this.onTrace(r);
   }
+}
+
+/**
+ * Four bytes as a signed 32-bit integer. Addresses stay int32 on the hot
+ * path: V8 keeps those unboxed, while an unsigned value of 2^31 or more is a
+ * heap number allocated on every call that is not inlined.
+ */
+function i32(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 function copyMac(mac: Uint8Array, to: Uint8Array, at: number): void {
