@@ -45,6 +45,17 @@ describe('IPv4 forwarding', () => {
     expect(fw.counters.get(0, IfCounter.rxFrames)).toBe(1);
   });
 
+  it('hands RouteLookup the address bits as an int32 (no heap number per packet)', () => {
+    const { rx, routes } = router();
+    const seen: number[] = [];
+    const inner = routes.lookup4.bind(routes);
+    routes.lookup4 = (d: number) => { seen.push(d); return inner(d); };
+    rx(0, udp4({ dstMac: R_MAC[0], src: '10.0.1.10', dst: '192.0.2.7' }));
+    expect(seen).toEqual([0xc0000207 | 0]);
+    expect(seen[0]).toBeLessThan(0);
+    expect(seen[0] >>> 0).toBe(0xc0000207);
+  });
+
   it('forwards to a directly connected destination by resolving the destination itself', () => {
     const { rx, sink } = router();
     expect(rx(1, udp4({ dstMac: R_MAC[1], src: '10.0.2.2', dst: '10.0.1.10' }))).toBe(Verdict.forwarded);
