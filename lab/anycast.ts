@@ -307,7 +307,7 @@ async function ip(ns: string, args: readonly string[], reject = true): Promise<v
 }
 
 /** Policy rules of the blackhole failure (both families). */
-function blackholeRules(node: TopologyNode): { add: string[][]; del: string[][] } {
+export function blackholeRules(node: TopologyNode): { add: string[][]; del: string[][] } {
   const add: string[][] = [];
   const del: string[][] = [];
   for (const fam of ['-4', '-6']) {
