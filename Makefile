@@ -11,7 +11,7 @@ TOPOLOGY ?= topologies/anycast-basic.yaml
 
 # Debian packages the project needs (command → package), checked one by one.
 APT_PACKAGES := iproute2 ethtool tcpdump tshark bird2 frr iperf3 traceroute \
-  netsniff-ng python3 python3-scapy mininet bridge-utils iputils-ping dnsutils procps psmisc \
+  netsniff-ng python3 python3-scapy mininet bridge-utils graphviz iputils-ping dnsutils procps psmisc \
   build-essential
 
 .PHONY: setup deps build test test-unit test-e2e lab bench clean lab-clean

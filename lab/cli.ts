@@ -22,6 +22,7 @@ import { TopologyValidationError, type Topology } from './topology/types.js';
 import { runPrompt } from './prompt.js';
 import { CommandError } from './runner.js';
 import { parseArgs, type ParsedArgs } from './cli-args.js';
+import { formatTrace, renderSvg, startCapture, stopCaptures, topologyDot, trace } from './debug-tools.js';
 import { controlOf, routerNodes } from './routers.js';
 import { collectEvents, formatEvent, formatExplain, formatFib, formatInterfaces, formatNeighbors, formatRib, waitConverged } from './router-views.js';
 import type { ControlEvent, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
@@ -379,6 +380,51 @@ export const COMMANDS: Record<string, Command> = {
         spoof: args.flags.has('spoof'),
       });
       out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatDdos(r));
+      return 0;
+    },
+  },
+  trace: {
+    usage: 'lab trace CLIENT ADDRESS [--json]',
+    help: 'Send one marked UDP probe from CLIENT to ADDRESS: each router\'s own decision (matched prefix, next hop, egress) or drop reason, hop by hop, then the server that answered.',
+    async run(args) {
+      const [client, address] = args.positional;
+      if (!client || !address) throw new LabError('usage: lab trace CLIENT ADDRESS');
+      const lab = resolveLab(args);
+      const t = await trace(lab, readLabTopology(lab), client, address);
+      out(args.flags.has('json') ? JSON.stringify(t, null, 2) : formatTrace(t));
+      return t.hops.length ? 0 : 1;
+    },
+  },
+  capture: {
+    usage: 'lab capture NODE INTF [FILE] | lab capture --all | lab capture --stop',
+    help: 'Write packets of NODE\'s INTF (or every link with --all) to pcap files in the lab\'s captures directory until --stop; read them with tcpdump -r or Wireshark.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      if (args.flags.has('stop')) {
+        const files = await stopCaptures(lab);
+        out(files.length ? files.join('\n') : 'no captures');
+        return 0;
+      }
+      if (args.flags.has('all')) {
+        for (const l of topo.links) out(await startCapture(lab, topo, l.a.node, l.a.interface));
+        return 0;
+      }
+      const [node, intf, file] = args.positional;
+      if (!node || !intf) throw new LabError('usage: lab capture NODE INTF [FILE] | --all | --stop');
+      out(await startCapture(lab, topo, node, intf, file));
+      return 0;
+    },
+  },
+  graph: {
+    usage: 'lab graph [--format dot|svg] [--lab LAB]',
+    help: 'Draw the topology (Graphviz dot, or SVG), anycast servers highlighted.',
+    async run(args) {
+      const topo = readLabTopology(resolveLab(args));
+      const dot = topologyDot(topo);
+      const format = flag(args, 'format') ?? 'dot';
+      if (format !== 'dot' && format !== 'svg') throw new LabError('usage: lab graph [--format dot|svg]');
+      out(format === 'svg' ? await renderSvg(dot) : dot);
       return 0;
     },
   },

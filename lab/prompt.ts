@@ -183,6 +183,8 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
 export function promptHelp(): string {
   const rows = Object.values(PROMPT_COMMANDS).map((c) => `  ${c.usage.padEnd(28)} ${c.help}`);
   rows.push(`  ${'NODE CMD [ARGS...]'.padEnd(28)} Run CMD in NODE's namespace; node names in ARGS become addresses.`);
+  rows.push(`  ${'show, explain, trace, events, probe, catchment, fail, recover, failover, ddos, wait, capture, tcpdump, graph'}`);
+  rows.push('      every lab command works here on this lab: try "help" in a shell with `lab help`.');
   return `Commands:\n${rows.join('\n')}\n`;
 }
 
@@ -197,6 +199,14 @@ export async function runPromptLine(ctx: PromptContext, line: string): Promise<v
       if (!rest.length) throw new LabError(`usage: ${first} CMD [ARGS...]`);
       findNode(ctx.topo, first);
       await inNamespace(ctx, first, substituteNodeNames(ctx.topo, rest));
+      return;
+    }
+    // Every `lab COMMAND` works at the prompt too, on this lab.
+    const { COMMANDS } = await import('./cli.js');
+    const labCmd = COMMANDS[first];
+    if (labCmd && !['up', 'down', 'clean'].includes(first)) {
+      const { parseArgs } = await import('./cli-args.js');
+      await labCmd.run(parseArgs(['--lab', ctx.lab, ...rest], labCmd.passthroughAfter));
       return;
     }
     ctx.write(`*** Unknown command: ${line.trim()} (type help)\n`);

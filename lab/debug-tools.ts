@@ -1,0 +1,159 @@
+/**
+ * Debugging tools a student reaches for: `trace` (a marked probe; each
+ * router's own forwarding decision or drop reason, hop by hop, then the
+ * server that answered), `capture` (pcap files under the lab's captures
+ * directory, by node and interface or on every link), and `graph` (the
+ * topology as Graphviz dot, or SVG through Debian's graphviz).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { isIPv6 } from 'node:net';
+import type { ControlEvent } from '../src/control/protocol.js';
+import { WHOAMI_PORT } from '../src/anycast/whoami.js';
+import { labDir, processStartTime, readJournal } from './journal.js';
+import { LabError, findNode } from './lab.js';
+import { namespaceName } from './plan.js';
+import { distEntry, logContains, processAlive, spawnInNamespace, waitFor } from './processes.js';
+import { controlOf, routerNodes } from './routers.js';
+import type { Topology, TopologyNode } from './topology/types.js';
+
+export interface TraceHop {
+  readonly router: string;
+  readonly ingress: string;
+  readonly ttl: number;
+  readonly action: string;
+  readonly prefix?: string;
+  readonly nextHop?: string;
+  readonly egress?: string;
+  readonly reason?: string;
+  readonly icmp?: string;
+}
+
+export interface TraceResult {
+  readonly client: string;
+  readonly address: string;
+  readonly hops: TraceHop[];
+  readonly answeredBy?: string;
+  readonly rttMs?: number;
+  readonly notes: string[];
+}
+
+function addressOf(node: TopologyNode, v6: boolean): string | undefined {
+  const cidr = node.interfaces.find((i) => (v6 ? i.ipv6 : i.ipv4))?.[v6 ? 'ipv6' : 'ipv4'];
+  return cidr?.split('/')[0];
+}
+
+/** Sends one marked UDP probe from CLIENT to ADDRESS and collects every router's decision about it. */
+export async function trace(lab: string, topo: Topology, client: string, address: string): Promise<TraceResult> {
+  const node = findNode(topo, client);
+  const v6 = isIPv6(address);
+  const src = addressOf(node, v6);
+  if (!src) throw new LabError(`${client} has no IPv${v6 ? 6 : 4} address`);
+  const routers = routerNodes(topo).filter((n) => n.kind === 'router');
+  const filter = { protocol: 17, src, dst: address, dstPort: WHOAMI_PORT };
+  const notes: string[] = [];
+  const clients = await Promise.all(routers.map(async (r) => ({ name: r.name, c: await controlOf(lab, r.name) })));
+  try {
+    for (const { name, c } of clients) {
+      const r = await c.request('trace.set', { filter });
+      if (!r.ok) notes.push(`${name}: ${r.error}`);
+    }
+    const t0 = Date.now();
+    const probe = await execa('ip', ['netns', 'exec', namespaceName(lab, client), process.execPath, distEntry('src/anycast/probe-main.js'), address, '--count', '1', '--timeout', '1000', '--json'], { reject: false });
+    let answeredBy: string | undefined, rttMs: number | undefined;
+    try {
+      const j = JSON.parse(String(probe.stdout));
+      const first = (Array.isArray(j) ? j : j.results ?? j.probes ?? [])[0];
+      answeredBy = first?.server;
+      rttMs = first?.rttMs;
+    } catch {
+      notes.push('the probe printed no result');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const events: ControlEvent[] = [];
+    for (const { c } of clients) events.push(...(await c.request('events.list', {})).filter((e) => e.type === 'trace' && e.t >= t0 - 5));
+    events.sort((a, b) => a.t - b.t || a.seq - b.seq);
+    const hops: TraceHop[] = events.flatMap((e) => {
+      if (e.type !== 'trace') return [];
+      const d = e.detail as Record<string, unknown>;
+      if (d.dst !== address) return []; // the reply's way back is not part of the trace
+      return [{ router: e.node, ingress: String(d.ingress), ttl: Number(d.ttl), action: String(d.action), prefix: d.prefix as string | undefined, nextHop: d.nextHop as string | undefined, egress: d.egress as string | undefined, reason: d.reason as string | undefined, icmp: d.icmp as string | undefined }];
+    });
+    return { client, address, hops, answeredBy, rttMs, notes };
+  } finally {
+    for (const { c } of clients) {
+      await c.request('trace.set', { filter: null }).catch(() => undefined);
+      c.close();
+    }
+  }
+}
+
+export function formatTrace(t: TraceResult): string {
+  const out = [`trace ${t.client} -> ${t.address} (UDP to port ${WHOAMI_PORT})`];
+  t.hops.forEach((h, i) => {
+    const head = `${String(i + 1).padStart(2)}  ${h.router.padEnd(8)} in ${h.ingress} ttl ${h.ttl}`;
+    if (h.action === 'forward' || h.action === 'queued') out.push(`${head}: matched ${h.prefix}, next hop ${h.nextHop} out of ${h.egress}${h.action === 'queued' ? ' (waiting for ARP/ND)' : ''}`);
+    else if (h.action === 'drop') out.push(`${head}: DROPPED (${h.reason})${h.icmp ? `, sent ICMP ${h.icmp}` : ''}`);
+    else out.push(`${head}: delivered to ${h.router} itself`);
+  });
+  if (!t.hops.length) out.push('  no router recorded the probe (is any router on the path? is its data plane userspace?)');
+  out.push(t.answeredBy ? `answered by ${t.answeredBy}${t.rttMs !== undefined ? ` in ${t.rttMs.toFixed(2)} ms` : ''}` : 'no answer');
+  for (const n of t.notes) out.push(`note: ${n}`);
+  return out.join('\n') + '\n';
+}
+
+// ---- capture ----
+
+export function capturesDir(lab: string): string {
+  return join(labDir(lab), 'captures');
+}
+
+/** Starts a background tcpdump writing NODE's INTF to a pcap in the captures directory; journaled. */
+export async function startCapture(lab: string, topo: Topology, node: string, intf: string, file?: string): Promise<string> {
+  const n = findNode(topo, node);
+  if (!n.interfaces.some((i) => i.name === intf)) throw new LabError(`node ${node} has no interface ${intf} (it has: ${n.interfaces.map((i) => i.name).join(' ')})`);
+  const name = file ?? `${node}-${intf}-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}.pcap`;
+  if (name.includes('/')) throw new LabError('capture FILE is a name inside the lab\'s captures directory');
+  const path = join(capturesDir(lab), name);
+  const p = spawnInNamespace(lab, namespaceName(lab, node), node, 'capture', ['tcpdump', '-n', '-U', '-i', intf, '-w', path], `capture-${node}-${intf}`);
+  await waitFor(`tcpdump on ${node} ${intf}`, () => {
+    if (!processAlive(p.pid)) throw new LabError(`tcpdump exited: see ${p.log}`);
+    return logContains(p.log, 'listening on');
+  }, 5000);
+  return path;
+}
+
+/** Stops every running capture of the lab (SIGINT, so tcpdump flushes), returns their files. */
+export async function stopCaptures(lab: string): Promise<string[]> {
+  const procs = readJournal(lab).flatMap((e) => (e.type === 'process' && e.role === 'capture' ? [e] : []));
+  for (const p of procs) if (processStartTime(p.pid) === p.startTime) process.kill(p.pid, 'SIGINT');
+  await waitFor('captures to stop', () => procs.every((p) => processStartTime(p.pid) !== p.startTime), 5000);
+  return existsSync(capturesDir(lab)) ? readdirSync(capturesDir(lab)).map((f) => join(capturesDir(lab), f)) : [];
+}
+
+// ---- graph ----
+
+/** The topology as Graphviz dot; anycast servers highlighted, with the catchment when given (client → server). */
+export function topologyDot(topo: Topology, catchment: ReadonlyMap<string, string> = new Map()): string {
+  const shape = (n: TopologyNode) => ({ host: 'box', switch: 'box3d', router: 'circle', 'anycast-server': 'doublecircle', external: 'octagon', bird: 'circle', frr: 'circle' })[n.kind];
+  const lines = [`graph "${topo.name}" {`, '  layout=neato; overlap=false; splines=true;', '  node [fontname="Helvetica"];'];
+  for (const n of topo.nodes) {
+    const label = n.asn ? `${n.name}\\nAS${n.asn}` : n.name;
+    const color = n.kind === 'anycast-server' ? ', style=filled, fillcolor="#ffe08a"' : n.kind === 'bird' || n.kind === 'frr' ? ', style=filled, fillcolor="#d0e8ff"' : '';
+    lines.push(`  "${n.name}" [shape=${shape(n)}, label="${label}"${color}];`);
+  }
+  for (const l of topo.links) {
+    const delay = l.aToB?.delayMs ?? l.bToA?.delayMs;
+    lines.push(`  "${l.a.node}" -- "${l.b.node}" [taillabel="${l.a.interface.split('-').pop()}", headlabel="${l.b.interface.split('-').pop()}"${delay ? `, label="${delay} ms"` : ''}];`);
+  }
+  for (const [client, server] of catchment) lines.push(`  "${client}" -- "${server}" [style=dashed, color="#c05000", constraint=false, label="catchment"];`);
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+export async function renderSvg(dot: string): Promise<string> {
+  const r = await execa('dot', ['-Tsvg'], { input: dot, reject: false });
+  if (r.exitCode !== 0) throw new LabError(`graphviz failed: ${String(r.stderr).trim() || 'is graphviz installed? (make setup installs it)'}`);
+  return String(r.stdout);
+}
