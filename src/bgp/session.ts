@@ -21,8 +21,10 @@
  *   catches up; a Hold timer that expires while input is paused is re-armed
  *   (the peer's bytes are waiting in our own receive buffer);
  * - restart after a drop: when the last connection falls to Idle the session
- *   waits the IdleHold time the FSM asked for (doubling per consecutive
- *   failure) and starts a new outgoing connection; ManualStop disables it;
+ *   waits an IdleHold time that doubles per consecutive failure (a failure
+ *   counts unless the session had been Established for a minute), refusing
+ *   the peer's connections meanwhile, then starts a new outgoing connection
+ *   (passive sessions: accepts again); ManualStop disables it;
  * - fast external fallover: `disable(reason)` drops every connection at once
  *   without waiting for timers; `enable()` starts again.
  *
@@ -33,7 +35,7 @@
 import net from 'node:net';
 import { formatAddress, type IpAddress } from '../lib/prefix.js';
 import {
-  ALL_TIMERS, eventForMessage, initialState, step,
+  ALL_TIMERS, eventForMessage, initialState, LAB_DEFAULTS, step,
   type BgpStateName, type DropRecord, type FsmAction, type FsmConfig, type FsmEnv, type FsmEvent, type FsmState, type TimerName,
 } from './fsm.js';
 import { detectCollision, type ConnectionView } from './fsm-collision.js';
@@ -83,6 +85,9 @@ const STATE_RANK: Readonly<Record<BgpStateName, number>> = { Idle: 0, Connect: 1
 /** Time budget for decoding received frames before yielding to other I/O. */
 const DECODE_SLICE_MS = 10;
 
+/** A session up this long has recovered: its back-off starts again from the base. */
+const STABLE_MS = 60_000;
+
 /** How long a closing socket may take to flush its last NOTIFICATION. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -104,6 +109,8 @@ class Connection {
   backlog: SplitItem[] = [];
   backlogHead = 0;
   draining = false;
+  /** When it reached Established (damping: a session that flaps keeps its back-off). */
+  upSince: number | undefined;
   /** The IdleHold time the FSM asked for when it fell to Idle. */
   idleHoldMs: number | undefined;
   constructor(readonly id: number, readonly initiatedLocally: boolean, fsm: FsmState) {
@@ -319,7 +326,7 @@ export class BgpSession {
   }
 
   private onEstablished(c: Connection): void {
-    this.failures = 0;
+    c.upSince = Date.now();
     // Other attempts still connecting are pointless now.
     for (const o of [...this.conns]) {
       if (o !== c && (o.fsm.name === 'Connect' || o.fsm.name === 'Active')) this.dispatch(o, { type: 'ManualStop' });
@@ -504,12 +511,17 @@ export class BgpSession {
     this.closeSocket(c);
     this.conns = this.conns.filter((o) => o !== c);
     const drop = c.fsm.lastDrop;
+    let idleMs = c.idleHoldMs;
     if (drop !== undefined && drop.reason !== 'collision') {
-      this.failures = c.fsm.connectRetryCounter;
       this.lastError = drop.detail;
+      // Damping: failures count up until a session stays Established for
+      // STABLE_MS, so a peer that connects and sends garbage backs off
+      // exponentially even though each attempt briefly reaches Established.
+      const stable = c.upSince !== undefined && Date.now() - c.upSince >= STABLE_MS;
+      this.failures = stable ? 1 : this.failures + 1;
+      idleMs = this.backoffMs(this.failures);
     }
     if (drop !== undefined) this.recentReason = drop.detail;
-    const idleMs = c.idleHoldMs;
     if (this.conns.length === 0 && this.enabled && this.autoRestart && c.fsm.autoRestart && this.restartTimer === undefined) {
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
@@ -517,6 +529,13 @@ export class BgpSession {
         this.refreshState();
       }, idleMs ?? 1000);
     }
+  }
+
+  /** IdleHold before restart number `n` (1-based): base doubling up to max, with 75-100 % jitter. */
+  private backoffMs(n: number): number {
+    const base = this.fsmConfig.idleHoldBaseMs ?? LAB_DEFAULTS.idleHoldBaseMs;
+    const max = this.fsmConfig.idleHoldMaxMs ?? LAB_DEFAULTS.idleHoldMaxMs;
+    return Math.round(Math.min(max, base * 2 ** Math.min(n - 1, 16)) * (0.75 + 0.25 * Math.random()));
   }
 
   private refreshState(reason?: string): void {

@@ -104,7 +104,7 @@ export class RawPeer {
     this.sock.write(bytes);
   }
 
-  /** The next message of `type` received after the previous call (waits for it). */
+  /** The next message of `type` received after the previous call (waits for it; rejects once the connection is closed without it). */
   async next(type: number, timeoutMs = 5000): Promise<RawMessage> {
     return waitFor(`message type ${type}`, () => {
       for (let i = this.cursor; i < this.received.length; i++) {
@@ -113,6 +113,7 @@ export class RawPeer {
           return this.received[i];
         }
       }
+      if (this.closed) throw new Error(`connection closed before a message of type ${type}`);
       return undefined;
     }, timeoutMs);
   }

@@ -327,4 +327,30 @@ describe('robustness.md BGP rows through a live session', () => {
     expect(peer.received.filter((m) => m.type === 3)).toEqual([]);
     expect(s.neighbors()[0].state).not.toBe('Established');
   });
+
+  it('cross-cutting: a peer that keeps sending malformed UPDATEs is refused for growing intervals (back-off)', async () => {
+    const { speaker: s } = await speaker();
+    const gaps: number[] = [];
+    let resetAt = 0;
+    for (let round = 0; round < 4; round++) {
+      // Reconnect as soon as the speaker accepts again.
+      let peer: RawPeer | undefined;
+      while (peer === undefined) {
+        const p = await RawPeer.connect(SPEAKER, port, PEER).catch(() => undefined);
+        if (p === undefined) continue;
+        peers.push(p);
+        const ok = await p.establish(PEER_AS, PEER_ID).then(() => true, () => false);
+        if (ok) peer = p;
+        else await new Promise((r) => setTimeout(r, 10));
+      }
+      if (round > 0) gaps.push(Date.now() - resetAt);
+      peer.send(update(MANDATORY, '21 c6336400 00'));
+      expect(await peer.notification()).toEqual([3, 10, '']);
+      resetAt = Date.now();
+    }
+    // Base 200 ms doubling (75-100 % jitter): about 200, 400, 800 ms.
+    expect(gaps[1]).toBeGreaterThan(gaps[0] * 1.3);
+    expect(gaps[2]).toBeGreaterThan(gaps[0] * 2.5);
+    expect(s.neighbors()[0].lastError).toMatch(/3\/10/);
+  }, 20_000);
 });
