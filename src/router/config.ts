@@ -77,6 +77,13 @@ export interface RouterConfig {
   /** Dotted quad. */
   readonly routerId: string;
   readonly dataplane: 'kernel' | 'userspace';
+  /**
+   * Mirror static and BGP routes into the namespace's kernel table (default
+   * true). Off for very large tables (the propagation benchmark), where the
+   * copy would cost more than the BGP work; the router's own traffic then
+   * has only the connected routes.
+   */
+  readonly kernelRoutes?: boolean;
   /** Unix socket of the control channel. */
   readonly controlSocket: string;
   readonly interfaces: readonly RouterInterfaceConfig[];

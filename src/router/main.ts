@@ -50,11 +50,13 @@ function kernelSink(writer: KernelRouteWriter): RouteSink {
 async function main(): Promise<void> {
   const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as RouterConfig;
   const control = new ControlServer(cfg.node);
-  const kernel = new KernelRouteWriter();
-  kernel.start();
+  // `kernelRoutes: false` skips the kernel mirror (very large tables).
+  const kernel = cfg.kernelRoutes === false ? undefined : new KernelRouteWriter();
+  kernel?.start();
   // Userspace data plane: our FIB forwards transit; the kernel's copy (forwarding off) routes the router's own traffic.
   const lookup = cfg.dataplane === 'userspace' ? new FibRouteLookup(cfg.interfaces.map((i) => i.name)) : undefined;
-  const router = new Router(cfg, lookup ? [kernelSink(kernel), lookup] : [kernelSink(kernel)], control);
+  const sinks: RouteSink[] = [...(kernel ? [kernelSink(kernel)] : []), ...(lookup ? [lookup] : [])];
+  const router = new Router(cfg, sinks, control);
   const dataplane = lookup
     ? new Dataplane({
       io: new LinuxFrameIo(),
@@ -101,8 +103,8 @@ async function main(): Promise<void> {
   control.handle('show.fib', () => router.fib());
   control.handle('show.counters', () => ({
     ...(dataplane ? flattenCounters(dataplane.counters()) : {}),
-    kernelRouteLines: kernel.stats.lines,
-    kernelRouteFailures: kernel.stats.failures,
+    kernelRouteLines: kernel?.stats.lines ?? 0,
+    kernelRouteFailures: kernel?.stats.failures ?? 0,
   }));
   control.handle('show.arp', () => (dataplane?.neighbors() ?? []).map((n) => ({ interface: n.interface, address: n.address, mac: n.mac || undefined, state: n.state })));
   control.handle('trace.set', (p) => {
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
     } finally {
       monitor.stop();
       dataplane?.close();
-      await kernel.stop();
+      await kernel?.stop();
       await control.close();
       process.exit(0);
     }
