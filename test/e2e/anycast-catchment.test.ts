@@ -14,13 +14,18 @@ const fixture = (f: string) => join(ROOT, 'test/unit/anycast/fixtures', f);
 
 interface Row { client: string; observed?: string; predicted: string[]; tie: boolean; match: boolean }
 
-async function catchmentOf(file: string): Promise<Row[]> {
+interface Ddos { sent: number; received: number; servers: { name: string; received: number }[] }
+
+async function catchmentOf(file: string, flood = false): Promise<{ rows: Row[]; ddos?: Ddos }> {
   const name = uniqueLabName('cm');
   await lab(['up', file, '--name', name]);
   try {
     await lab(['wait', '--converged', '--timeout', '30', '--lab', name]);
     const r = await lab(['catchment', '--json', '--lab', name], { reject: false });
-    return (JSON.parse(r.stdout) as { rows: Row[] }).rows;
+    const rows = (JSON.parse(r.stdout) as { rows: Row[] }).rows;
+    if (!flood) return { rows };
+    const d = await lab(['ddos', '--rate', '1000', '--duration', '1', '--json', '--lab', name]);
+    return { rows, ddos: JSON.parse(d.stdout) as Ddos };
   } finally {
     await lab(['down', name]);
   }
@@ -39,14 +44,17 @@ afterAll(async () => {
 });
 
 describe.runIf(root)('anycast catchments (root)', () => {
-  it('regions: client1 -> a, client2 -> c, client3 -> b, as the oracle predicts', async () => {
-    const rows = await catchmentOf(fixture('regions.yaml'));
+  it('regions: client1 -> a, client2 -> c, client3 -> b, as the oracle predicts; a flood from all three is diluted over the three sites', async () => {
+    const { rows, ddos } = await catchmentOf(fixture('regions.yaml'), true);
     expect(Object.fromEntries(rows.map((r) => [r.client, r.observed]))).toEqual({ client1: 'a', client2: 'c', client3: 'b' });
     expect(rows.every((r) => r.match && !r.tie)).toBe(true);
+    expect(ddos!.sent).toBe(3000);
+    expect(Math.abs(ddos!.received - ddos!.sent)).toBeLessThanOrEqual(ddos!.sent * 0.01);
+    for (const s of ddos!.servers) expect(Math.abs(s.received - 1000)).toBeLessThanOrEqual(10);
   });
 
   it('regions with c prepending: client2 moves off c to one of the tied a/b; the others stay', async () => {
-    const rows = await catchmentOf(fixture('regions-prepend.yaml'));
+    const { rows } = await catchmentOf(fixture('regions-prepend.yaml'));
     const by = Object.fromEntries(rows.map((r) => [r.client, r]));
     expect(by.client1.observed).toBe('a');
     expect(by.client3.observed).toBe('b');
