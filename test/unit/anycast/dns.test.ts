@@ -9,6 +9,7 @@
  * one question, an OPT (payload size 1232) carrying an empty NSID option.
  */
 import { createSocket } from 'node:dgram';
+import fc from 'fast-check';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerDns, demoZone, NSID_OPTION } from '../../../src/anycast/dns-answer.js';
@@ -51,6 +52,24 @@ describe('answerDns (pure)', () => {
     // A response is not a query.
     const resp = dnsPacket.encode({ type: 'response', id: 1, questions: [{ name: 'id.server', type: 'TXT', class: 'CH' }] });
     expect(answerDns(resp, identity)).toMatchObject({ kind: 'malformed', reason: 'not a query' });
+  });
+});
+
+describe('answerDns never throws (fast-check)', () => {
+  it('on arbitrary bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+      const r = answerDns(bytes, identity);
+      expect(['malformed', 'answered']).toContain(r.kind);
+    }), { numRuns: 2000 });
+  });
+
+  it('on mutations of the captured query (flipped bytes, truncations); whatever it answers decodes', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(41), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.integer({ min: 0, max: 42 }), (flips, cut) => {
+      const q = Buffer.from(DIG_ID_SERVER_NSID);
+      for (const [i, v] of flips) q[i] = v;
+      const r = answerDns(q.subarray(0, cut), identity);
+      if (r.kind === 'answered') expect(() => dnsPacket.decode(r.reply)).not.toThrow();
+    }), { numRuns: 2000 });
   });
 });
 
