@@ -16,7 +16,11 @@
  *   speaker.withdrawOriginated(prefixes);
  *   speaker.interfaceDown('r1-eth0');      // drop its sessions now (fast external fallover)
  *   speaker.interfaceUp('r1-eth0');        // and start them again
- *   speaker.neighbors(); speaker.rib(prefix?); speaker.explain(prefix); speaker.status();
+ *   speaker.neighbors();                   // NeighborInfo[] (src/control/protocol.ts)
+ *   speaker.rib(prefix?);                  // RibEntryInfo[]: every candidate, best marked, losers' lostBy
+ *   speaker.explain(prefix);               // { entry, notes (rejected / not advertised and why), detail }
+ *   speaker.status();                      // BgpStatus (convergence)
+ *   speaker.nextHopsChanged();             // the FIB changed: re-check next-hop reachability
  *   await speaker.stop('maintenance');     // Cease 6/2 with RFC 8203 text to each peer, then close
  *
  * hooks: onBestPathChanges(changes) for the FIB and the event stream;
@@ -25,23 +29,29 @@
  *
  * Flow: a received UPDATE goes to `rib.enqueueUpdate` (RFC 7606
  * treat-as-withdraw: `rib.enqueueWithdraw` of every prefix it mentions;
- * End-of-RIB is recorded). A work loop calls `rib.processSome(chunk)` and
- * yields with setImmediate between chunks, so keepalives, timers and control
- * requests are served during a 1,000,000-prefix burst. After each chunk,
- * every Established neighbour's pending Adj-RIB-Out changes are drained into
- * UPDATEs (one attribute set per message, packed to 4096 bytes, End-of-RIB
- * when the initial dump is out) while its socket accepts data; a full socket
- * waits for 'drain'. While the RIB's input queue is long, sessions stop
- * reading (TCP pushes back on the peers). Max-prefix: Cease 6/1, then the
- * session restarts after its IdleHold back-off. Session down: `rib.peerDown`.
+ * End-of-RIB is recorded). A work loop calls `rib.processSome(chunk)` for at
+ * most ~10 ms, drains every Established neighbour's pending Adj-RIB-Out
+ * changes into UPDATEs (one attribute set per message, packed to 4096 bytes,
+ * End-of-RIB when the initial dump is out) for at most ~20 ms in all while
+ * its socket accepts data (a full socket waits for 'drain'), then yields with
+ * setImmediate, so keepalives, timers and control requests are served during
+ * a 1,000,000-prefix burst. Received frames are decoded in time slices too
+ * (session.ts). While the RIB's input queue is long, sessions stop reading
+ * (TCP pushes back on the peers). Max-prefix: Cease 6/1, then the session
+ * restarts after its IdleHold back-off. Session down: `rib.peerDown`.
  *
- * Options beyond the router's: `localAddress6` on a neighbour (our IPv6 next
- * hop when IPv6 routes cross an IPv4 session), `nextHopReachable` (asks the
- * FIB), `fsm` (timer overrides for tests), `chunk` (prefixes per work slice).
+ * Options beyond the router's: on a neighbour `localAddress6` (our IPv6 next
+ * hop when IPv6 routes cross an IPv4 session), `advertiseNextHop` (a NEXT_HOP
+ * other than the session's local address), `passive`; on the speaker
+ * `nextHopReachable` (asks the FIB), `fsm` (timer overrides for tests),
+ * `chunk` (prefixes per RIB call).
  * Keepalive: the negotiated hold time / 3 (RFC 4271 §10); the neighbour's
  * `keepalive` field is informational.
+ * `rib()` without a prefix explains every Loc-RIB prefix: meant for lab-sized
+ * tables, not for a million routes.
  * Not supported: route reflection, graceful restart, ADD-PATH, TCP MD5,
- * dynamic neighbours, changing the neighbour list after construction.
+ * GTSM / TTL 1 for eBGP (Node cannot set IP_TTL on a TCP socket), dynamic
+ * neighbours, changing the neighbour list after construction.
  */
 import type net from 'node:net';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix, type Family, type IpAddress, type IpPrefix } from '../lib/prefix.js';
