@@ -46,6 +46,20 @@ async function nstat(ns: string): Promise<Record<string, number>> {
   return j.kernel as Record<string, number>;
 }
 
+/** A UDP receiver in the server namespace counting up to `n` datagrams on `port`; resolves once it is bound. */
+async function udpReceiver(port: number, n: number): Promise<{ count: Promise<string> }> {
+  const child = execa('ip', ['netns', 'exec', NS.sv, 'python3', '-c',
+    `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("10.3.0.2",${port}));s.settimeout(5);print("ready",flush=True)\n` +
+    `n=0\ntry:\n  while n<${n}:\n    s.recv(2000);n+=1\nexcept Exception: pass\nprint(n)`], { reject: false, timeout: 30_000 });
+  await new Promise<void>((resolve) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('ready')) resolve(); });
+    void child.then(() => resolve());
+  });
+  // Wrapped: an async function returning a bare promise would wait for it.
+  return { count: child.then((r) => String(r.stdout).replace('ready', '').trim()) };
+}
+
 async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -129,7 +143,10 @@ beforeAll(async () => {
   await ip('-n', NS.sv, 'route', 'add', 'default', 'via', '10.3.0.1');
   await ip('-n', NS.sv, '-6', 'route', 'add', 'default', 'via', '2001:db8:3::1');
   // The routers' kernels keep a copy of the FIB (forwarding off): without
-  // it, an IPv6 kernel answers transit packets with its own "no route".
+  // it, an IPv6 kernel answers transit packets with its own "no route"
+  // (forwarding off or not), doubling ours; for destinations the FIB does
+  // not cover either, a last-resort blackhole keeps it silent.
+  for (const r of [NS.r1, NS.r2]) await ip('-n', r, '-6', 'route', 'add', 'blackhole', 'default', 'metric', '4294967295');
   await ip('-n', NS.r1, 'route', 'add', '10.3.0.0/24', 'via', '10.2.0.2');
   await ip('-n', NS.r1, '-6', 'route', 'add', '2001:db8:3::/64', 'via', '2001:db8:2::2');
   await ip('-n', NS.r2, 'route', 'add', '10.1.0.0/24', 'via', '10.2.0.1');
@@ -174,35 +191,35 @@ describe.skipIf(!root)('userspace forwarding between namespaces', () => {
   });
 
   it('UDP arrives at the server with valid checksums (the server\'s kernel verifies them: rx offload off)', async () => {
-    const recv = inNs(NS.sv, ['python3', '-c',
-      'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("10.3.0.2",9999));s.settimeout(5);' +
-      'n=0\ntry:\n  while n<20:\n    s.recv(2000);n+=1\nexcept Exception: pass\nprint(n)'], false);
-    await new Promise((r) => setTimeout(r, 300));
+    const recv = await udpReceiver(9999, 20);
     await inNs(NS.cl, ['python3', '-c',
       'import socket,time;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(20):\n  s.sendto(bytes(range(200))*3,("10.3.0.2",9999));time.sleep(0.01)']);
-    expect((await recv).stdout.trim()).toBe('20');
+    expect(await recv.count).toBe('20');
   });
 
   it('UDP sent with tx checksum offload on (partial checksums) arrives complete: r1 fills the checksum in', async () => {
     await inNs(NS.cl, ['ethtool', '-K', 'cl0', 'tx', 'on']);
     try {
       const before = dp1!.counters().ports.r1a.rxFrames;
-      const recv = inNs(NS.sv, ['python3', '-c',
-        'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("10.3.0.2",9998));s.settimeout(5);' +
-        'n=0\ntry:\n  while n<10:\n    s.recv(2000);n+=1\nexcept Exception: pass\nprint(n)'], false);
-      await new Promise((r) => setTimeout(r, 300));
+      const recv = await udpReceiver(9998, 10);
       await inNs(NS.cl, ['python3', '-c',
         'import socket,time;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(10):\n  s.sendto(bytes(range(97))*3,("10.3.0.2",9998));time.sleep(0.01)']);
-      expect((await recv).stdout.trim()).toBe('10');
+      expect(await recv.count).toBe('10');
       expect(dp1!.counters().ports.r1a.rxFrames).toBeGreaterThan(before);
     } finally {
       await inNs(NS.cl, ['ethtool', '-K', 'cl0', 'tx', 'off']);
     }
   });
 
-  it('no route: net unreachable from r1', async () => {
-    const out = await inNs(NS.cl, ['ping', '-n', '-c', '1', '-W', '2', '203.0.113.1'], false);
-    expect(out.stdout).toMatch(/From 10\.1\.0\.1 .*Destination Net Unreachable/);
+  it('no route: net unreachable from r1 (IPv6: no route), exactly one error per probe', async () => {
+    const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
+    const sentOf = (text: string) => Number(/(\d+) packets transmitted/.exec(text)?.[1] ?? -1);
+    const out = await inNs(NS.cl, ['ping', '-n', '-c', '3', '-i', '0.3', '-w', '2', '203.0.113.1'], false);
+    expect(sentOf(out.stdout)).toBeGreaterThan(0);
+    expect(count(out.stdout, /From 10\.1\.0\.1 .*Destination Net Unreachable/g)).toBe(sentOf(out.stdout));
+    const six = await inNs(NS.cl, ['ping', '-6', '-n', '-c', '3', '-i', '0.3', '-w', '2', '2001:db8:77::1'], false);
+    expect(sentOf(six.stdout)).toBeGreaterThan(0);
+    expect(count(six.stdout, /From 2001:db8:1::1 .*Destination unreachable: No route/g)).toBe(sentOf(six.stdout));
   });
 
   it('without DF a 1500-byte packet crosses the 1400 link fragmented and is reassembled; with DF: fragmentation needed, MTU 1400', async () => {
@@ -239,7 +256,9 @@ describe.skipIf(!root)('userspace forwarding between namespaces', () => {
       udp4({ srcMac: clMac(), dstMac: r1Mac, src: o.src ?? '10.1.0.2', dst: o.dst ?? '10.3.0.2', ttl: o.ttl ?? 64, dport: o.dport ?? 7777 });
     const fixIp = (f: Uint8Array) => { setU16(f, 24, 0); setU16(f, 24, internetChecksum(f, 14, 14 + ((f[14] & 15) << 2))); return f; };
     const udpAtServer = (dport: number) => atServer.filter((f) => f[23] === 17 && ((f[36] << 8) | f[37]) === dport).length;
-    const icmpToClient = (type: number) => seen.filter((f) => f[12] === 8 && f[13] === 0 && f[23] === 1 && f[34] === type).length;
+    /** ICMP errors of `type` from r1 (10.1.0.1) to the client; the server's own port unreachables do not count. */
+    const icmpToClient = (type: number) => seen.filter((f) => f[12] === 8 && f[13] === 0 && f[23] === 1 && f[34] === type &&
+      f[26] === 10 && f[27] === 1 && f[28] === 0 && f[29] === 1).length;
     const drops = (reason: string) => dp1!.counters().drops[reason] ?? 0;
 
     async function inject(frames: Uint8Array[], reason: string, dport: number): Promise<void> {
