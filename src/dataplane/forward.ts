@@ -21,8 +21,8 @@
  *  5. Martians (RFC 1812 §5.3.7, RFC 4291): source in 0/8, 127/8, 224/3
  *     (multicast, class E, broadcast), or one of our own addresses or
  *     subnet broadcasts (spoofed); destination in 0/8, 127/8, 240/4;
- *     IPv6 unspecified, loopback or multicast source, unspecified or loopback
- *     destination; link-local sources (169.254/16, fe80::/10) never cross
+ *     IPv6 unspecified, loopback, IPv4-mapped or multicast source,
+ *     unspecified, loopback or IPv4-mapped destination; link-local sources (169.254/16, fe80::/10) never cross
  *     links. Dropped silently.
  *  6. Longest-prefix match; no route: ICMP net unreachable / ICMPv6 no route.
  *     Several next hops (ECMP): one is picked by a hash of source,
@@ -600,8 +600,11 @@ export class Forwarder {
     if (this.isOwn6(d0, d1, d2, d3)) return this.kernel(inIdx);
     // Multicast (ff00::/8) and link-local (fe80::/10) destinations are link-scoped: the kernel's.
     if (d0 >>> 24 === 0xff || d0 >>> 22 === 0x3fa) return this.kernel(inIdx);
-    if ((d0 | d1 | d2) === 0 && (d3 === 0 || d3 === 1)) return this.drop(inIdx, DropReason.martianDestination);
-    if (((s0 | s1 | s2) === 0 && (s3 === 0 || s3 === 1)) || s0 >>> 24 === 0xff || this.isOwn6(s0, s1, s2, s3)) return this.drop(inIdx, DropReason.martianSource);
+    // Unspecified, loopback, IPv4-mapped (::ffff:0:0/96, RFC 4291 §2.5.5.2: never on the wire).
+    if (((d0 | d1 | d2) === 0 && (d3 === 0 || d3 === 1)) || ((d0 | d1) === 0 && d2 === 0xffff)) return this.drop(inIdx, DropReason.martianDestination);
+    if (((s0 | s1 | s2) === 0 && (s3 === 0 || s3 === 1)) || ((s0 | s1) === 0 && s2 === 0xffff) || s0 >>> 24 === 0xff || this.isOwn6(s0, s1, s2, s3)) {
+      return this.drop(inIdx, DropReason.martianSource);
+    }
     if (s0 >>> 22 === 0x3fa) return this.drop(inIdx, DropReason.linkLocal);
     if (flags & FrameFlag.gso) return this.drop(inIdx, DropReason.gso);
 

@@ -363,6 +363,8 @@ describe('IPv6 forwarding', () => {
     ['fe80::1', '2001:db8:99::5', DropReason.linkLocal],
     ['2001:db8:2::1', '2001:db8:99::5', DropReason.martianSource],
     ['2001:db8:1::10', '::1', DropReason.martianDestination],
+    ['::ffff:10.0.1.10', '2001:db8:99::5', DropReason.martianSource],
+    ['2001:db8:1::10', '::ffff:192.0.2.1', DropReason.martianDestination],
     ['2001:db8:1::10', '::', DropReason.martianDestination],
   ];
   for (const [src, dst, reason] of martians) {
