@@ -4,7 +4,7 @@
  * (driven by JSON lines), a packet capture, and cleanup by name and PID.
  * Every command is an argv array through execa.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,8 @@ const FIXTURE = join(ROOT, 'test/e2e/fixtures/bgp-speaker.mjs');
 
 /** Compile the speaker and what it imports into dist/ (the project's layout). */
 export async function buildSpeaker(): Promise<void> {
+  // `make test` builds first; compile only when the speaker is missing from dist/.
+  if (existsSync(join(ROOT, 'dist/src/bgp/speaker.js'))) return;
   await execa('npx', [
     'tsc', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict', '--skipLibCheck',
     '--esModuleInterop', '--types', 'node', '--rootDir', ROOT, '--outDir', join(ROOT, 'dist'), join(ROOT, 'src/bgp/speaker.ts'),
