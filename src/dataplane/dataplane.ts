@@ -8,7 +8,7 @@
  *   const dp = new Dataplane({
  *     io: new LinuxFrameIo(),                   // or a MemoryFrameIo
  *     interfaces: [{ name: 'r1-eth0', ipv4: ['10.0.0.1/31'], ipv6: ['2001:db8::1/127'] }],
- *     routes: new FibRouteLookup(fib),          // a RouteLookup over the router's FIB (src/fib/fib.ts)
+ *     routes,                                   // a RouteLookup over the router's FIB (src/router/fib-lookup.ts)
  *     icmpRateLimit: { enabled: true, perSecond: 100, burst: 50 },   // optional
  *     onTrace: (record) => events.emit('trace', record),             // optional
  *   });
@@ -35,7 +35,6 @@ import type { IcmpRateLimit } from './icmp-errors.js';
 import type { TraceFilter, TraceRecord } from './trace.js';
 
 export type { RouteLookup, RouteResult, NextHop } from './forward.js';
-export { FibRouteLookup } from './fib-route-lookup.js';
 export type { TraceFilter, TraceRecord } from './trace.js';
 export type { IcmpRateLimit } from './icmp-errors.js';
 export type { NeighborInfo, NeighborOptions } from './neighbors.js';

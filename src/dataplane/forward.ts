@@ -87,9 +87,8 @@ export interface NextHop {
 
 export interface RouteResult {
   /**
-   * The matched prefix as text ("10.0.0.0/8"), for traces. May be absent
-   * when results are shared by many prefixes: traces then ask
-   * `RouteLookup.describe4/describe6`.
+   * The matched prefix as text ("10.0.0.0/8"), read only for traced
+   * packets (a getter computing it on demand is fine).
    */
   readonly prefixText?: string;
   /** One next hop, or several for ECMP. Empty means unreachable. */
@@ -97,8 +96,8 @@ export interface RouteResult {
 }
 
 /**
- * What the router provides on top of its FIB (FibRouteLookup does it over
- * src/fib/fib.ts). Called once per forwarded packet (and once per ICMP
+ * What the router provides on top of its FIB (src/router/fib-lookup.ts does
+ * it over src/fib/fib.ts). Called once per forwarded packet (and once per ICMP
  * error, for its way back): return precomputed objects, do not allocate.
  *
  * Addresses arrive as SIGNED 32-bit integers holding the address bits (read
@@ -111,9 +110,6 @@ export interface RouteLookup {
   lookup4(dst: number): RouteResult | undefined;
   /** The destination as four int32 words, most significant first. */
   lookup6(w0: number, w1: number, w2: number, w3: number): RouteResult | undefined;
-  /** The matched prefix's text, asked only for traced packets whose result has no `prefixText`. */
-  describe4?(dst: number): string | undefined;
-  describe6?(w0: number, w1: number, w2: number, w3: number): string | undefined;
 }
 
 /** Where frames leave: `frame[offset, offset + length)` is copied before `send` returns. */
@@ -447,7 +443,7 @@ export class Forwarder {
     if (egress === undefined || (gw !== undefined && gw.length !== 4)) return this.drop(inIdx, DropReason.noRoute);
     const nhAddr = gw === undefined ? dst : i32(gw, 0);
     if (this.tr !== null) {
-      this.tr.prefix = route.prefixText ?? this.routes.describe4?.(dst);
+      this.tr.prefix = route.prefixText;
       this.tr.nextHop = formatAddress(numberToIpv4(nhAddr));
       this.tr.egress = egress.name;
     }
@@ -629,7 +625,7 @@ export class Forwarder {
       n0 = i32(gw, 0); n1 = i32(gw, 4); n2 = i32(gw, 8); n3 = i32(gw, 12);
     }
     if (this.tr !== null) {
-      this.tr.prefix = route.prefixText ?? this.routes.describe6?.(d0, d1, d2, d3);
+      this.tr.prefix = route.prefixText;
       this.tr.nextHop = formatAddress(wordsToIpv6([n0, n1, n2, n3]));
       this.tr.egress = egress.name;
     }

@@ -1,12 +1,13 @@
 /**
- * The pipeline over the router's own FIB (src/fib/fib.ts) through
- * FibRouteLookup: results cached per next hop / group, the cache following
- * FIB changes, prefixes found for traces.
+ * The contract between the pipeline and the router: the pipeline over the
+ * router's RouteLookup (src/router/fib-lookup.ts, over src/fib/fib.ts) —
+ * results shared per next hop / group, following route changes, prefixes
+ * found for traces, int32 addresses.
  */
 import { describe, expect, it } from 'vitest';
-import { Fib, type NextHopSpec } from '../../../src/fib/fib.js';
 import { Forwarder, Verdict, makeInterfaces } from '../../../src/dataplane/forward.js';
-import { FibRouteLookup } from '../../../src/dataplane/fib-route-lookup.js';
+import { FibRouteLookup } from '../../../src/router/fib-lookup.js';
+import type { NextHop, RouteSource } from '../../../src/router/route-table.js';
 import { DropReason } from '../../../src/dataplane/counters.js';
 import type { TraceRecord } from '../../../src/dataplane/trace.js';
 import { parsePrefix } from '../../../src/lib/prefix.js';
@@ -21,19 +22,19 @@ function prefix(t: string) {
   return p.value;
 }
 
-function hop(ifIndex: number, ifName: string, gw: string | null, family: 4 | 6 = 4): NextHopSpec {
-  return { family, address: gw === null ? null : addr(gw), ifIndex, ifName, source: 'static' };
+function hop(ifName: string, via?: string): NextHop {
+  return via === undefined ? { interface: ifName } : { interface: ifName, via };
 }
 
 function setup() {
-  const fib = new Fib();
-  fib.add(prefix('10.0.1.0/24'), hop(0, 'eth0', null), 'connected');
-  fib.add(prefix('10.0.2.0/24'), hop(1, 'eth1', null), 'connected');
-  fib.add(prefix('10.0.3.0/24'), hop(2, 'eth2', null), 'connected');
-  fib.add(prefix('192.0.2.0/24'), hop(1, 'eth1', '10.0.2.2'), 'static');
-  fib.add(prefix('198.51.100.0/24'), [hop(1, 'eth1', '10.0.2.2'), hop(2, 'eth2', '10.0.3.2')], 'bgp');
-  fib.add(prefix('2001:db8:99::/48'), hop(1, 'eth1', '2001:db8:2::2', 6), 'static');
-  const routes = new FibRouteLookup(fib);
+  const routes = new FibRouteLookup(['eth0', 'eth1', 'eth2']);
+  const add = (p: string, nextHops: NextHop[], source: RouteSource = 'static') => routes.apply({ action: 'add', route: { prefix: prefix(p), source, nextHops } });
+  add('10.0.1.0/24', [hop('eth0')], 'connected');
+  add('10.0.2.0/24', [hop('eth1')], 'connected');
+  add('10.0.3.0/24', [hop('eth2')], 'connected');
+  add('192.0.2.0/24', [hop('eth1', '10.0.2.2')]);
+  add('198.51.100.0/24', [hop('eth1', '10.0.2.2'), hop('eth2', '10.0.3.2')], 'bgp');
+  add('2001:db8:99::/48', [hop('eth1', '2001:db8:2::2')]);
   const sink = new CaptureSink();
   const records: TraceRecord[] = [];
   const fw = new Forwarder({
@@ -50,18 +51,19 @@ function setup() {
   const w = ipv6ToWords(addr('2001:db8:2::2'));
   fw.neighbors.learn6(1, w[0], w[1], w[2], w[3], mac('02:00:00:00:00:bb'), 0, 0, true);
   const rx = (i: number, f: Uint8Array) => fw.process(i, f, 0, f.length, 0, 0, -1, -1, 1);
-  return { fib, routes, sink, fw, rx, records };
+  return { routes, add, sink, fw, rx, records };
 }
 
-describe('FibRouteLookup', () => {
+describe('the pipeline over the router\'s FibRouteLookup', () => {
   it('forwards by the FIB, returns the same result object for routes sharing a next hop', () => {
     const { routes, rx, sink } = setup();
     expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.forwarded);
     expect(sink.take()[0].ifIndex).toBe(1);
-    expect(routes.lookup4(num4('192.0.2.1'))).toBe(routes.lookup4(num4('192.0.2.200')));
-    expect(routes.lookup4(num4('192.0.2.1'))?.nextHops).toEqual([{ interface: 'eth1', gateway: addr('10.0.2.2') }]);
-    expect(routes.lookup4(num4('10.0.2.7'))?.nextHops).toEqual([{ interface: 'eth1' }]);
-    expect(routes.lookup4(num4('203.0.113.1'))).toBeUndefined();
+    // Addresses arrive as int32 address bits.
+    expect(routes.lookup4(num4('192.0.2.1') | 0)).toBe(routes.lookup4(num4('192.0.2.200') | 0));
+    expect(routes.lookup4(num4('192.0.2.1') | 0)?.nextHops).toEqual([{ interface: 'eth1', gateway: addr('10.0.2.2') }]);
+    expect(routes.lookup4(num4('10.0.2.7') | 0)?.nextHops).toEqual([{ interface: 'eth1' }]);
+    expect(routes.lookup4(num4('203.0.113.1') | 0)).toBeUndefined();
   });
 
   it('spreads flows over an ECMP group\'s members', () => {
@@ -75,12 +77,12 @@ describe('FibRouteLookup', () => {
   });
 
   it('follows FIB changes: a removed route is no longer used, a new one is', () => {
-    const { fib, rx, fw, sink } = setup();
+    const { routes, add, rx, fw, sink } = setup();
     expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.forwarded);
-    fib.remove(prefix('192.0.2.0/24'));
+    routes.apply({ action: 'remove', route: { prefix: prefix('192.0.2.0/24'), source: 'static', nextHops: [hop('eth1', '10.0.2.2')] } });
     expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.dropped);
     expect(fw.lastDrop).toBe(DropReason.noRoute);
-    fib.add(prefix('192.0.2.0/25'), hop(2, 'eth2', '10.0.3.2'), 'static');
+    add('192.0.2.0/25', [hop('eth2', '10.0.3.2')]);
     sink.take();
     expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.forwarded);
     expect(sink.take()[0].ifIndex).toBe(2);
