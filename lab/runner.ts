@@ -75,7 +75,7 @@ function rtOps(lines: readonly (readonly string[])[]): RtOp[] | undefined {
  * thread's namespace at fork time); resolves to stdout, rejects with a
  * CommandError on a non-zero exit.
  */
-export function runIn(tools: NetnsTools, ns: string, argv: readonly string[], input?: string): Promise<string> {
+export function runInNamespace(tools: NetnsTools, ns: string, argv: readonly string[], input?: string): Promise<string> {
   const [file, ...args] = argv;
   const child = tools.runIn(ns, () => spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
   return new Promise((resolve, reject) => {
@@ -107,6 +107,18 @@ function groupOffloads(offloads: Plan['offloads']): Map<string, string[]> {
   return m;
 }
 
+/**
+ * tools.runIn, with a failure reported as the CommandError of the command it
+ * replaces (`equivalent`), so callers see one error type either way.
+ */
+function inNamespace(tools: NetnsTools, ns: string, equivalent: readonly string[], fn: () => void): void {
+  try {
+    tools.runIn(ns, fn);
+  } catch (e) {
+    throw new CommandError(['ip', 'netns', 'exec', ns, ...equivalent], (e as Error).message, undefined);
+  }
+}
+
 export interface ExecuteOptions {
   /** Use `ip netns exec` for everything even when the addon is built (for comparisons). */
   readonly noAddon?: boolean;
@@ -124,7 +136,7 @@ export async function executePlan(plan: Plan, progress: Progress = () => {}, opt
   let done = 0;
   if (tools) {
     for (const s of plan.sysctls) {
-      tools.runIn(s.ns, () => writeSysctls(s.settings));
+      inNamespace(tools, s.ns, ['sysctl', '-w', ...s.settings], () => writeSysctls(s.settings));
       progress('sysctls', ++done, plan.sysctls.length);
     }
   } else {
@@ -147,7 +159,7 @@ export async function executePlan(plan: Plan, progress: Progress = () => {}, opt
   done = 0;
   if (tools) {
     for (const [ns, devs] of groupOffloads(plan.offloads)) {
-      tools.runIn(ns, () => tools.setOffloads(devs, false));
+      inNamespace(tools, ns, ['ethtool', '-K', devs.join(','), 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], () => tools.setOffloads(devs, false));
       done += devs.length;
       progress('offloads', done, plan.offloads.length);
     }
@@ -168,16 +180,12 @@ export async function executePlan(plan: Plan, progress: Progress = () => {}, opt
       forked.push([ns, lines]);
       continue;
     }
-    try {
-      tools.runIn(ns, () => tools.rtnetlink(ops));
-    } catch (e) {
-      throw new CommandError(['ip', '-n', ns, '-batch', '-'], (e as Error).message, undefined);
-    }
+    inNamespace(tools, ns, ['ip', '-batch', '-'], () => tools.rtnetlink(ops));
     progress('addresses', ++done, byNs.length);
   }
   await mapLimit(forked, tools ? PARALLEL_FORKS : PARALLEL, async ([ns, lines]) => {
     const input = lines.map(batchLine).join('\n') + '\n';
-    if (tools) await runIn(tools, ns, ['ip', '-batch', '-'], input);
+    if (tools) await runInNamespace(tools, ns, ['ip', '-batch', '-'], input);
     else await run(['ip', '-n', ns, '-batch', '-'], input);
     progress('addresses', ++done, byNs.length);
   });

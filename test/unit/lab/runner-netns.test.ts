@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabDir } from '../../../lab/journal.js';
 import { ipLineToOp, loadNetnsTools, sysctlPath, type NetnsTools } from '../../../lab/netns-tools.js';
 import { planLab, type Plan } from '../../../lab/plan.js';
-import { executePlan } from '../../../lab/runner.js';
+import { CommandError, executePlan } from '../../../lab/runner.js';
 import { teardownLab } from '../../../lab/teardown.js';
 import type { Topology } from '../../../lab/topology/types.js';
 
@@ -216,5 +216,17 @@ describe('executePlan and teardownLab', () => {
     expect(await exited).toBe('SIGTERM');
     for (const n of [...planX.namespaces, ...planY.namespaces]) expect(existsSync(`/run/netns/${n.ns}`)).toBe(false);
     expect(existsSync(`${runDir}/${planX.lab}`)).toBe(false);
+  });
+
+  it('a failure inside a namespace rejects with the CommandError of the command it replaces', async () => {
+    const lab = `${tag}z`;
+    createLabDir(lab);
+    const plan: Plan = { lab, namespaces: [{ ns: `${lab}-h1`, node: 'h1' }], sysctls: [{ ns: `${lab}-h1`, settings: ['net.ipv4.no_such_setting=1'] }], veths: [], ipLines: [], offloads: [], shapedLinks: [] };
+    const err = await executePlan(plan).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as CommandError).argv).toEqual(['ip', 'netns', 'exec', `${lab}-h1`, 'sysctl', '-w', 'net.ipv4.no_such_setting=1']);
+    expect((err as CommandError).message).toMatch(/no_such_setting/);
+    await teardownLab(lab);
+    expect(existsSync(`/run/netns/${lab}-h1`)).toBe(false);
   });
 });
