@@ -162,6 +162,67 @@ export async function allServiceStatus(lab: string, topo: Topology): Promise<Rec
   return out;
 }
 
+export interface SiteReport {
+  readonly name: string;
+  readonly serviceUp?: boolean;
+  readonly verdict?: string;
+  readonly drained?: boolean;
+  readonly announced?: boolean;
+  readonly failed?: string;
+  readonly sinceReset?: number;
+  readonly byClient?: ServiceStatus['byClient'];
+  /** The site's own anycast addresses (requests from them are its health checker's). */
+  readonly addresses?: readonly string[];
+  readonly errors: readonly string[];
+}
+
+/** Every site's state as its three processes report it (service, health checker, router), and any `lab fail` in force. */
+export async function sites(lab: string, topo: Topology, opts: { reset?: boolean } = {}): Promise<SiteReport[]> {
+  const failures = readFailures(lab);
+  return Promise.all(
+    anycastServers(topo).map(async (s): Promise<SiteReport> => {
+      const errors: string[] = [];
+      const soft = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+        try {
+          return await fn();
+        } catch (err) {
+          errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+          return undefined;
+        }
+      };
+      const svc = await soft('service', () => serviceStatus(lab, s.name));
+      const hc = await soft('health checker', () => healthStatus(lab, s.name));
+      const rt = await soft('router', () => withClient(controlSocketOf(lab, s.name), (c) => c.request('anycast.status', {}, 1000), 500));
+      if (opts.reset) await soft('reset', () => withClient(serviceSocketOf(lab, s.name), (c) => c.request('anycast.control', { action: 'reset-counters' })));
+      return {
+        name: s.name,
+        serviceUp: svc?.up,
+        verdict: hc?.verdict as string | undefined,
+        drained: hc?.drained as boolean | undefined,
+        announced: rt ? rt.announced === true : undefined,
+        failed: failures[s.name]?.how,
+        sinceReset: svc?.sinceReset,
+        byClient: svc?.byClient,
+        addresses: svc?.addresses,
+        errors,
+      };
+    }),
+  );
+}
+
+export function formatSites(rows: readonly SiteReport[]): string {
+  const yn = (v: boolean | undefined, y: string, n: string) => (v === undefined ? '?' : v ? y : n);
+  const out = [`${'site'.padEnd(8)} ${'service'.padEnd(8)} ${'health'.padEnd(9)} ${'bgp'.padEnd(10)} ${'failed'.padEnd(10)} ${'requests'.padStart(8)}  by client (whoami/dns/flood)`];
+  for (const r of rows) {
+    const clients = Object.entries(r.byClient ?? {})
+      .map(([a, c]) => `${r.addresses?.includes(a) ? `${a} (health check)` : a} ${c.whoami}/${c.dns}/${c.flood}`)
+      .join(', ');
+    out.push(`${r.name.padEnd(8)} ${yn(r.serviceUp, 'up', 'DOWN').padEnd(8)} ${((r.verdict ?? '?') + (r.drained ? '*' : '')).padEnd(9)} ${yn(r.announced, 'announced', 'withdrawn').padEnd(10)} ${(r.failed ?? '-').padEnd(10)} ${String(r.sinceReset ?? '?').padStart(8)}  ${clients}`);
+    for (const e of r.errors) out.push(`         ! ${e}`);
+  }
+  return out.join('\n') + '\n';
+}
+
 // ---------------------------------------------------------------- probe
 
 export interface ProbeReport {

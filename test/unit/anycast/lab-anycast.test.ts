@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTopologyFile } from '../../../lab/topology/load.js';
-import { anycastServers, attackers, blackholeRules, defaultAnycastAddress, formatCatchment, formatFailover, healthTiming, predictedCatchment } from '../../../lab/anycast.js';
+import { anycastServers, attackers, blackholeRules, defaultAnycastAddress, formatCatchment, formatFailover, formatSites, healthTiming, predictedCatchment } from '../../../lab/anycast.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -95,5 +95,11 @@ describe('lab anycast helpers', () => {
     ] });
     expect(f).toContain('fall 3');
     expect(f).toMatch(/client\s+b\s+a\s+1234\.6\s+1300\.0\s+250\s+400/);
+    const st = formatSites([
+      { name: 'b', serviceUp: false, verdict: 'down', drained: true, announced: false, failed: 'drain', sinceReset: 7, addresses: ['192.0.2.53'], byClient: { '10.0.0.0': { whoami: 3, dns: 1, flood: 0 }, '192.0.2.53': { whoami: 3, dns: 0, flood: 0 } }, errors: [] },
+      { name: 'c', errors: ['service: cannot connect'] },
+    ]);
+    expect(st).toMatch(/b\s+DOWN\s+down\*\s+withdrawn\s+drain\s+7\s+10\.0\.0\.0 3\/1\/0, 192\.0\.2\.53 \(health check\) 3\/0\/0/);
+    expect(st).toMatch(/c\s+\?\s+\?.*\n\s+! service: cannot connect/);
   });
 });
