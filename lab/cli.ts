@@ -27,7 +27,7 @@ import { controlOf, routerNodes } from './routers.js';
 import { collectEvents, formatEvent, formatExplain, formatFib, formatInterfaces, formatNeighbors, formatRib, waitConverged } from './router-views.js';
 import type { ControlEvent, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
 import {
-  catchment, ddos, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatDdos, formatFailover, formatProbe, probeFrom, recoverServer, type FailureKind,
+  catchment, ddos, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatDdos, formatFailover, formatProbe, formatSites, probeFrom, recoverServer, sites, type FailureKind,
 } from './anycast.js';
 
 function flag(args: ParsedArgs, name: string): string | undefined {
@@ -322,6 +322,16 @@ export const COMMANDS: Record<string, Command> = {
       const r = await catchment(lab, topo, args.positional[0] ?? defaultAnycastAddress(topo));
       out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatCatchment(r, args.flags.has('diff')));
       return r.rows.every((x) => x.match) ? 0 : 1;
+    },
+  },
+  sites: {
+    usage: 'lab sites [--reset] [--json]',
+    help: 'Every anycast site: service up, health verdict, announced or withdrawn, a failure in force, and what it received per client since the last reset (--reset: then reset).',
+    async run(args) {
+      const lab = resolveLab(args);
+      const r = await sites(lab, readLabTopology(lab), { reset: args.flags.has('reset') });
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatSites(r));
+      return r.every((x) => x.errors.length === 0) ? 0 : 1;
     },
   },
   fail: {

@@ -15,7 +15,7 @@ import { firstIpv4, interfaceStatus, pingall, pingPair, readLabTopology, endSyst
 import { formatDump, formatLinks, formatNet, formatNodes, formatPingall } from './format.js';
 import type { Topology } from './topology/types.js';
 import {
-  catchment, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatFailover, formatProbe, probeFrom, recoverServer, type FailureKind,
+  catchment, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatFailover, formatProbe, formatSites, probeFrom, recoverServer, sites, type FailureKind,
 } from './anycast.js';
 
 interface PromptContext {
@@ -146,6 +146,13 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
     help: 'Every client -> the server that answered, beside the oracle\'s prediction.',
     async run(ctx, args) {
       ctx.write(formatCatchment(await catchment(ctx.lab, ctx.topo, args[0] ?? defaultAnycastAddress(ctx.topo))));
+    },
+  },
+  sites: {
+    usage: 'sites',
+    help: 'Every anycast site: service, health verdict, announced or not, requests per client.',
+    async run(ctx) {
+      ctx.write(formatSites(await sites(ctx.lab, ctx.topo)));
     },
   },
   fail: {
