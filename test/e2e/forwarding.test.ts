@@ -21,7 +21,8 @@ import { setU16 } from '../../src/lib/bytes.js';
 import { internetChecksum } from '../../src/lib/checksum.js';
 import { formatMac } from '../../src/lib/mac.js';
 import { TestRoutes, udp4, icmp4 } from '../unit/dataplane/helpers.js';
-import { isRoot } from './helpers.js';
+import { ControlClient } from '../../src/control/client.js';
+import { ensureBuilt, isolateRunDir, isRoot, lab, uniqueLabName } from './helpers.js';
 
 const id = randomBytes(3).toString('hex');
 const NS = { cl: `fw-${id}-cl`, r1: `fw-${id}-r1`, r2: `fw-${id}-r2`, sv: `fw-${id}-sv` };
@@ -338,5 +339,85 @@ describe.skipIf(!root)('userspace forwarding between namespaces', () => {
     expect(out.stdout).toMatch(/0 received/);
     const n = await nstat(NS.r1);
     expect(n.IpForwDatagrams ?? 0).toBe(0);
+  });
+});
+
+// The same rules with the router processes of a real lab (`lab up` of the
+// chain topology: client - r1 - r2 - r3 - server, eBGP), data plane in
+// userspace: traceroute lists every router, the routers' kernels forward
+// nothing while our counters move, and stopping r2's process stops transit.
+describe.runIf(root)('userspace forwarding in a lab of router processes', () => {
+  const labName = uniqueLabName('fw');
+  let iso: { dir: string; cleanup: () => void };
+  const nsOf = (node: string) => `${labName}-${node}`;
+  const sock = (node: string) => `${process.env.ANYCAST_LAB_RUN_DIR}/${labName}/${node}.sock`;
+  async function control<T>(node: string, fn: (c: ControlClient) => Promise<T>): Promise<T> {
+    const c = await ControlClient.connect(sock(node));
+    try {
+      return await fn(c);
+    } finally {
+      c.close();
+    }
+  }
+  /** Global addresses of a node, by family. */
+  async function addrs(node: string, fam: '-4' | '-6'): Promise<string[]> {
+    const out = (await execa('ip', ['-n', nsOf(node), '-json', fam, 'addr', 'show', 'scope', 'global'])).stdout;
+    return (JSON.parse(String(out)) as { addr_info: { local: string }[] }[]).flatMap((l) => l.addr_info.map((a) => a.local));
+  }
+  const forwarded = (c: Record<string, number>) => Object.entries(c).filter(([k]) => k.startsWith('interfaces.') && k.endsWith('.forwarded')).reduce((n, [, v]) => n + v, 0);
+
+  beforeAll(async () => {
+    iso = isolateRunDir();
+    await ensureBuilt();
+    await lab(['up', 'topologies/chain.yaml', '--name', labName]);
+    await lab(['wait', '--converged', '--lab', labName, '--timeout', '30']);
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab(['down', labName], { reject: false });
+    iso?.cleanup();
+  });
+
+  it('traceroute -n (both families) lists r1, r2, r3 and the server', async () => {
+    for (const fam of ['-4', '-6'] as const) {
+      const server = (await addrs('server', fam))[0];
+      const out = await execa('ip', ['netns', 'exec', nsOf('client'), 'traceroute', fam, '-n', '-q', '1', '-w', '2', '-m', '6', server], { reject: false });
+      const hops = String(out.stdout).split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1]);
+      expect(hops).toHaveLength(4);
+      for (const [i, node] of ['r1', 'r2', 'r3'].entries()) expect(await addrs(node, fam)).toContain(hops[i]);
+      expect(hops[3]).toBe(server);
+    }
+  });
+
+  it('ping both ways in both families; the routers\' kernels forward nothing while our counters move', async () => {
+    const routers = ['r1', 'r2', 'r3'];
+    const before = await Promise.all(routers.map((r) => nstat(nsOf(r))));
+    const ours = await Promise.all(routers.map((r) => control(r, (c) => c.request('show.counters'))));
+    const server4 = (await addrs('server', '-4'))[0], client4 = (await addrs('client', '-4'))[0];
+    const server6 = (await addrs('server', '-6'))[0];
+    for (const [from, to] of [['client', server4], ['server', client4], ['client', server6]]) {
+      const r = await execa('ip', ['netns', 'exec', nsOf(from), 'ping', '-n', '-c', '3', '-i', '0.2', '-W', '2', to], { reject: false });
+      expect(String(r.stdout)).toMatch(/3 received/);
+    }
+    const after = await Promise.all(routers.map((r) => nstat(nsOf(r))));
+    const oursAfter = await Promise.all(routers.map((r) => control(r, (c) => c.request('show.counters'))));
+    for (let k = 0; k < routers.length; k++) {
+      expect(after[k].IpForwDatagrams ?? 0).toBe(before[k].IpForwDatagrams ?? 0);
+      expect(after[k].Ip6OutForwDatagrams ?? 0).toBe(before[k].Ip6OutForwDatagrams ?? 0);
+      expect(forwarded(oursAfter[k]) - forwarded(ours[k])).toBeGreaterThanOrEqual(18);
+    }
+  });
+
+  it('SIGSTOP of r2\'s process stops all transit through r2; SIGCONT resumes it', async () => {
+    const server = (await addrs('server', '-4'))[0];
+    const { pid } = await control('r2', (c) => c.request('hello'));
+    const ping = () => execa('ip', ['netns', 'exec', nsOf('client'), 'ping', '-n', '-c', '3', '-i', '0.2', '-W', '1', server], { reject: false });
+    process.kill(pid, 'SIGSTOP');
+    try {
+      expect(String((await ping()).stdout)).toMatch(/ 0 received/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(String((await ping()).stdout)).toMatch(/3 received/);
   });
 });
