@@ -492,11 +492,14 @@ export class LpmTrie {
       const owner = this.ownerOf(q, 0, len);
       if (owner !== -2) {
         if (owner >= 0) {
-          const lvl = (this.depthOf(len) - 8) >>> 3;
-          const sc = this.scratch[lvl];
-          this.decompress(owner, sc);
-          this.applyOp(q, 0, len, owner, lvl, sc);
-          this.compress(owner, sc);
+          const depth = this.depthOf(len);
+          if (len !== depth + 8 || !this.setOneSlot(q, len, owner, depth)) {
+            const lvl = (depth - 8) >>> 3;
+            const sc = this.scratch[lvl];
+            this.decompress(owner, sc);
+            this.applyOp(q, 0, len, owner, lvl, sc);
+            this.compress(owner, sc);
+          }
         } else {
           this.applyOp(q, 0, len, -1, 0, this.root);
         }
@@ -611,6 +614,101 @@ export class LpmTrie {
       const cur = sc[s];
       const c = n < 0 ? this.mem[-2 - cur + ID] : -2 - cur;
       if (this.nDef[c] !== val) this.pushDown(c, lvl + 1, val);
+    }
+  }
+
+  /**
+   * One queued prefix covering exactly one leaf slot of node n (a /24 in a /16
+   * node, say): edit the compressed node in place, re-deciding only whether
+   * slots s and s+1 start runs, instead of decompressing and recompressing.
+   * Returns false (nothing done) when the slot holds a child.
+   */
+  private setOneSlot(q: Uint32Array, len: number, n: number, depth: number): boolean {
+    const kb = this.kb;
+    for (let i = 0; i < this.words; i++) kb[i] = q[i];
+    const s = LpmTrie.slotAt(kb, depth);
+    let o = this.nOff[n];
+    const curIdx = this.leafIndex(o, s);
+    const cur = this.mem[curIdx];
+    if (cur <= -2) return false;
+    let val = this.table.get(kb, len);
+    let ex = val >= 0; // covered by a prefix stored at this node's level
+    if (!ex) {
+      const kt = this.kt;
+      const lm = this.nLens[n];
+      const minLen = depth + 1;
+      for (let l = len - 1; l >= minLen; l--) {
+        if (((lm >>> (l - minLen)) & 1) === 0) continue;
+        this.maskInto(kb, l, kt);
+        const v = this.table.get(kt, l);
+        if (v >= 0) { val = v; ex = true; break; }
+      }
+      if (!ex) val = this.nDef[n];
+    }
+    if (ex) this.explSet(n, s);
+    else this.explClear(n, s);
+    if (cur === val) return true;
+    let mem = this.mem;
+    const hasL = s > 0;
+    const hasR = s < 255;
+    const L = hasL ? mem[this.leafIndex(o, s - 1)] : 0;
+    const R = hasR ? mem[this.leafIndex(o, s + 1)] : 0;
+    const oldS = !hasL || cur !== L; // s starts a run
+    const oldR = hasR && R !== cur; // s + 1 starts a run
+    const newS = !hasL || val !== L;
+    const newR = hasR && R !== val;
+    // The window of runs covering slots s-1..s+1, before and after.
+    const base = o + HDR;
+    const kA = (hasL ? this.leafIndex(o, s - 1) : curIdx) - base;
+    const oldCount = (hasL ? 1 : 0) + (hasL && oldS ? 1 : 0) + (!hasL ? 1 : 0) + (oldR ? 1 : 0);
+    const win = this.runTmp;
+    let nw = 0;
+    if (hasL) win[nw++] = L;
+    if (!hasL || newS) win[nw++] = val;
+    if (newR) win[nw++] = R;
+    const runs = this.nRuns[n];
+    const newRuns = runs - oldCount + nw;
+    // header: bits for s and s+1, counts of later words
+    const hdr = this.hdrTmp;
+    for (let i = 0; i < HDR; i++) hdr[i] = mem[o + i];
+    const dS = (newS ? 1 : 0) - (oldS ? 1 : 0);
+    const dR = (newR ? 1 : 0) - (oldR ? 1 : 0);
+    if (dS !== 0) {
+      hdr[s >>> 5] ^= 1 << (s & 31);
+      this.addCounts(hdr, (s >>> 5) + 1, dS);
+    }
+    if (dR !== 0) {
+      const t = s + 1;
+      hdr[t >>> 5] ^= 1 << (t & 31);
+      this.addCounts(hdr, (t >>> 5) + 1, dR);
+    }
+    if (newRuns === runs) {
+      for (let i = 0; i < nw; i++) mem[base + kA + i] = win[i];
+      mem.set(hdr, o);
+      return true;
+    }
+    // The size changed: build the new leaves, then move the node.
+    const leaves = this.scratch[0];
+    let k = 0;
+    for (let i = 0; i < kA; i++) leaves[k++] = mem[base + i];
+    for (let i = 0; i < nw; i++) leaves[k++] = win[i];
+    for (let i = kA + oldCount; i < runs; i++) leaves[k++] = mem[base + i];
+    this.freeSegs[runs].push(o);
+    o = this.allocSeg(newRuns);
+    this.nOff[n] = o;
+    this.nRuns[n] = newRuns;
+    this.relink(n);
+    mem = this.mem;
+    mem.set(hdr, o);
+    mem.set(leaves.subarray(0, newRuns), o + HDR);
+    return true;
+  }
+
+  /** Add d to the packed run counts of words from..7. */
+  private addCounts(hdr: Int32Array, from: number, d: number): void {
+    for (let w = from; w < 8; w++) {
+      const word = 8 + (w >>> 2);
+      hdr[word] += d << ((w & 3) << 3);
     }
   }
 

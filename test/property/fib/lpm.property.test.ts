@@ -120,3 +120,42 @@ describe('IPv6 LPM against the reference', () => {
     );
   });
 });
+
+describe('IPv4 LPM, dense updates inside one /16 checked after every change', () => {
+  it('agrees with the reference on every /24 of the /16 after each insert or remove', () => {
+    const op = fc.record({
+      remove: fc.boolean(),
+      reuse: fc.nat(),
+      third: fc.integer({ min: 0, max: 7 }),
+      fourth: fc.constantFrom(0, 0, 0x80, 0xc0),
+      len: fc.constantFrom(8, 16, 21, 22, 23, 24, 24, 25, 26),
+      nh: fc.integer({ min: 0, max: 2 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (list) => {
+        const lpm = createIpv4Lpm();
+        const ref = new ReferenceLpm(1);
+        const inserted: Array<[number, number]> = [];
+        for (const o of list) {
+          if (o.remove && inserted.length > 0) {
+            // mostly withdraw something that is there
+            const [a, len] = inserted[o.reuse % inserted.length];
+            expect(lpm.remove(a, len)).toBe(ref.remove([a], len));
+          } else {
+            const a = (0x0a000000 | (o.third << 8) | o.fourth) >>> 0;
+            lpm.insert(a, o.len, o.nh);
+            ref.insert([a], o.len, o.nh);
+            inserted.push([a, o.len]);
+          }
+          for (let x = 0; x < 8; x++) {
+            for (const y of [5, 0x85, 0xc5]) {
+              const b = (0x0a000000 | (x << 8) | y) >>> 0;
+              expect(lpm.lookup(b)).toBe(ref.lookup([b]));
+            }
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
