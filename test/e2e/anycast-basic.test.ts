@@ -8,6 +8,7 @@
  * Health check: interval 500 ms, rise 2, fall 3 (the lab defaults); BGP
  * hold 9 s, keepalive 3 s (the topology's).
  */
+import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../src/control/client.js';
@@ -98,6 +99,11 @@ describe.runIf(root)('anycast-basic (root)', () => {
     expect(p.results.every((r) => r.seen === clientAddr)).toBe(true);
     expect(p.asPath).toEqual([64500]);
     expect(await received(clientAddr)).toEqual({ a: 0, b: 10, c: 0 });
+    // b's own log shows the client's probes; the other sites' logs do not.
+    const log = (site: string) => readFileSync(`${iso.dir}/${name}/logs/${site}-service.log`, 'utf8');
+    expect(log('b')).toMatch(new RegExp(`whoami seq=9 id=client from ${clientAddr.replace(/\./g, '\\.')}:\\d+`));
+    expect(log('a')).not.toContain(`from ${clientAddr}:`);
+    expect(log('c')).not.toContain(`from ${clientAddr}:`);
   });
 
   it('the same over IPv6 (2001:db8::53)', async () => {
@@ -133,6 +139,7 @@ describe.runIf(root)('anycast-basic (root)', () => {
     const hs = (await c.request('anycast.status', {})) as { verdict: string; verdictAt: number };
     c.close();
     expect(hs.verdict).toBe('down');
+    expect(readFileSync(`${iso.dir}/${name}/logs/b-health.log`, 'utf8')).toMatch(/verdict up -> down: 3 probes in a row unanswered \(fall 3\)/);
     expect(row.firstNewEpochMs! - hs.verdictAt).toBeLessThan(100);
     expect(row.firstNewEpochMs! - hs.verdictAt).toBeGreaterThan(-5);
     await resetAll();
