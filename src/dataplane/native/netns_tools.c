@@ -27,12 +27,25 @@
  *                       datagram socket. (The legacy ETHTOOL_STSO misses
  *                       tx-tcp-accecn-segmentation on current kernels.)
  *   getOffloads(device) the same four as booleans (ETHTOOL_G*), for checks.
+ *   rtnetlink(ops)      the few `ip` lines a lab plan uses, as rtnetlink
+ *                       requests (one NETLINK_ROUTE socket, each request
+ *                       acknowledged before the next) in the thread's current
+ *                       namespace: link up (RTM_NEWLINK, IFF_UP), bridge port
+ *                       (IFLA_MASTER), bridge create (IFLA_LINKINFO "bridge"
+ *                       with IFLA_BR_FORWARD_DELAY, IFLA_BR_STP_STATE,
+ *                       IFLA_BR_MCAST_SNOOPING), address add (RTM_NEWADDR with
+ *                       IFA_LOCAL and IFA_ADDRESS, IFA_F_NODAD), route add via
+ *                       a gateway (RTM_NEWROUTE, main table, proto boot), as
+ *                       `ip link set`, `ip link add type bridge`, `ip addr add`
+ *                       and `ip route add` send them. Which plan lines map to
+ *                       these ops is decided in lab/netns-tools.ts.
  *
- * Interfaces: setns(2), netdevice(7) SIOCETHTOOL, <linux/ethtool.h>.
+ * Interfaces: setns(2), netdevice(7) SIOCETHTOOL, <linux/ethtool.h>,
+ * rtnetlink(7), <linux/rtnetlink.h>, <linux/if_link.h>.
  *
  * Does NOT support: other namespace types (mount, user, pid), the ethtool
- * netlink API or individual feature bits (ETHTOOL_SFEATURES), async use from
- * worker threads.
+ * netlink API, other offloads than those four, other `ip` lines (veths, qdiscs,
+ * route options such as metric or dev), async use from worker threads.
  */
 #define _GNU_SOURCE
 #ifndef NAPI_VERSION
@@ -384,7 +397,7 @@ static int run_op(int fd, unsigned seq, char a[MAX_OP_ARGS][64], unsigned argc) 
     struct ifinfomsg *ifi = NLMSG_DATA(&u.h);
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = index;
-    if (op[5] == 'u') {
+    if (strcmp(op, "link-up") == 0) {
       ifi->ifi_change = IFF_UP;
       ifi->ifi_flags = IFF_UP;
     } else {
