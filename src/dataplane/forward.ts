@@ -58,13 +58,12 @@
 import { getU16, getU32, setU16 } from '../lib/bytes.js';
 import { fold, sum16 } from '../lib/checksum.js';
 import { formatAddress, numberToIpv4, wordsToIpv6, parsePrefix } from '../lib/prefix.js';
-import { ArpView, ArpOp } from '../packet/arp.js';
 import { EtherType } from '../packet/ethernet.js';
 import { IpProtocol } from '../packet/ip-protocol.js';
 import { Ipv4View, Ipv4Error, fragmentIpv4, type Ipv4ErrorCode } from '../packet/ipv4.js';
 import { Ipv6View, Ipv6Field, Ipv6Error } from '../packet/ipv6.js';
 import { icmpv4ErrorSuppressed, buildIcmpv4Error, type Icmpv4ErrorSpec } from '../packet/icmpv4.js';
-import { Icmpv6View, Icmpv6Type, NdpOptionType, icmpv6ErrorSuppressed, buildIcmpv6Error, type Icmpv6ErrorSpec } from '../packet/icmpv6.js';
+import { icmpv6ErrorSuppressed, buildIcmpv6Error, type Icmpv6ErrorSpec } from '../packet/icmpv6.js';
 import { FrameFlag, PacketType, type FrameBatch } from './frame-io.js';
 import { DataplaneCounters, DropReason, DROP_REASON_NAMES, IfCounter, IcmpCounter } from './counters.js';
 import { NeighborTable, type NeighborOptions } from './neighbors.js';
@@ -266,8 +265,6 @@ export class Forwarder {
   private clock = 0;
   private readonly v4 = new Ipv4View();
   private readonly v6 = new Ipv6View();
-  private readonly arp = new ArpView();
-  private readonly icmp6 = new Icmpv6View();
 
   constructor(opts: ForwarderOptions) {
     this.interfaces = opts.interfaces;
@@ -381,7 +378,7 @@ export class Forwarder {
     if (flags & FrameFlag.vlan) return this.kernel(ifIndex);
     const group = pktType === PacketType.broadcast || pktType === PacketType.multicast || (buf[off] & 1) === 1;
     if (type === EtherType.ARP) {
-      this.learnArp(ifIndex, buf, off + ETH_HLEN, len - ETH_HLEN, now);
+      this.neighbors.inputArp(ifIndex, buf, off + ETH_HLEN, len - ETH_HLEN, now);
       return this.kernel(ifIndex);
     }
     if (type === EtherType.IPV4) {
@@ -389,7 +386,7 @@ export class Forwarder {
       return this.forward4(iface, buf, off, len, flags, csumStart, csumOffset, now);
     }
     if (type === EtherType.IPV6) {
-      if (this.learnNd(ifIndex, buf, off + ETH_HLEN, len - ETH_HLEN, now) || group) return this.kernel(ifIndex);
+      if (this.neighbors.inputNd(ifIndex, buf, off + ETH_HLEN, len - ETH_HLEN, now) || group) return this.kernel(ifIndex);
       return this.forward6(iface, buf, off, len, flags, csumStart, csumOffset, now);
     }
     return this.kernel(ifIndex);
@@ -715,63 +712,6 @@ export class Forwarder {
     } else {
       this.neighbors.enqueue6(egress.index, n0, n1, n2, n3, f, egress.index, now);
     }
-  }
-
-  // ---------------------------------------------------- neighbour input
-
-  /** ARP sender learned (RFC 826 merge): entries are created only for packets addressed to us. */
-  private learnArp(ifIndex: number, buf: Uint8Array, at: number, len: number, now: number): void {
-    const a = this.arp.at(buf, at);
-    if (!a.isValid(len)) return;
-    const op = a.op;
-    if (op !== ArpOp.REQUEST && op !== ArpOp.REPLY) return;
-    const spa = a.senderIp;
-    if (spa === 0 || this.isOwn4(spa)) return;
-    const tpa = a.targetIp;
-    const forUs = this.isOwnOn4(ifIndex, tpa);
-    this.neighbors.learn4(ifIndex, spa, buf, at + 8, now, forUs);
-  }
-
-  private isOwnOn4(ifIndex: number, addr: number): boolean {
-    for (const a of this.interfaces[ifIndex].ipv4) if (a.addr === addr) return true;
-    return false;
-  }
-
-  private isOwnOn6(ifIndex: number, buf: Uint8Array, at: number): boolean {
-    for (const a of this.interfaces[ifIndex].ipv6) {
-      if (a.words[0] === getU32(buf, at) && a.words[1] === getU32(buf, at + 4) && a.words[2] === getU32(buf, at + 8) && a.words[3] === getU32(buf, at + 12)) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Learns from an NS (its source link-layer option) or NA (its target
-   * link-layer option) per RFC 4861 §7.1/§7.2.3/§7.2.5; true when the
-   * packet was ND (the kernel's to answer).
-   */
-  private learnNd(ifIndex: number, buf: Uint8Array, ip: number, len: number, now: number): boolean {
-    if (len < Ipv6Field.HEADER_LEN + 24 || buf[ip] >>> 4 !== 6 || buf[ip + Ipv6Field.NEXT_HEADER] !== IpProtocol.ICMPV6) return false;
-    const type = buf[ip + Ipv6Field.HEADER_LEN];
-    if (type !== Icmpv6Type.NEIGHBOR_SOLICITATION && type !== Icmpv6Type.NEIGHBOR_ADVERTISEMENT) return false;
-    const plen = getU16(buf, ip + Ipv6Field.PAYLOAD_LEN);
-    if (Ipv6Field.HEADER_LEN + plen > len || plen < 24) return true;
-    // RFC 4861 §7.1: hop limit 255, code 0, valid checksum.
-    if (buf[ip + Ipv6Field.HOP_LIMIT] !== 255 || buf[ip + Ipv6Field.HEADER_LEN + 1] !== 0) return true;
-    const m = this.icmp6.at(buf, ip + Ipv6Field.HEADER_LEN);
-    if (!m.checksumValid(plen, ip)) return true;
-    const tgt = ip + Ipv6Field.HEADER_LEN + 8;
-    if (type === Icmpv6Type.NEIGHBOR_SOLICITATION) {
-      const lla = m.findLinkLayerAddress(NdpOptionType.SOURCE_LLA, plen);
-      const s0 = getU32(buf, ip + 8), s1 = getU32(buf, ip + 12), s2 = getU32(buf, ip + 16), s3 = getU32(buf, ip + 20);
-      if (lla < 0 || (s0 | s1 | s2 | s3) === 0) return true;
-      this.neighbors.learn6(ifIndex, s0, s1, s2, s3, buf, lla, now, this.isOwnOn6(ifIndex, buf, tgt));
-    } else {
-      const lla = m.findLinkLayerAddress(NdpOptionType.TARGET_LLA, plen);
-      if (lla < 0) return true;
-      const forUs = this.isOwnOn6(ifIndex, buf, ip + 24);
-      this.neighbors.learn6(ifIndex, getU32(buf, tgt), getU32(buf, tgt + 4), getU32(buf, tgt + 8), getU32(buf, tgt + 12), buf, lla, now, forUs);
-    }
-    return true;
   }
 
   // ------------------------------------------------------------ helpers

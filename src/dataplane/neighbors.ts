@@ -5,7 +5,9 @@
  * pipeline asks here.
  *
  * Pure: time comes in as `now` (ms) and frames go out through a `FrameSink`;
- * the edge (dataplane.ts) calls `tick(now)` from a timer.
+ * the edge (dataplane.ts) calls `tick(now)` from a timer. The pipeline
+ * hands every received ARP packet and NS/NA here (`inputArp`, `inputNd`):
+ * the kernel receives them too and answers for the router's addresses.
  *
  * States, simplified from RFC 4861 §7.3.2:
  *   incomplete — a request (ARP who-has, broadcast; NS to the solicited-node
@@ -27,12 +29,12 @@
  * upper layers, the NA router/override flags (an answer always overrides),
  * proxy ARP/ND, DAD (the kernel does that for its own addresses).
  */
-import { setU16, setU32 } from '../lib/bytes.js';
+import { getU16, getU32, setU16, setU32 } from '../lib/bytes.js';
 import { formatMac, BROADCAST_MAC } from '../lib/mac.js';
 import { formatAddress, numberToIpv4, wordsToIpv6 } from '../lib/prefix.js';
-import { ArpOp, ArpField } from '../packet/arp.js';
+import { ArpOp, ArpField, ArpView } from '../packet/arp.js';
 import { EtherType } from '../packet/ethernet.js';
-import { NdpOptionType, emitIcmpv6Into } from '../packet/icmpv6.js';
+import { Icmpv6Field, Icmpv6Type, Icmpv6View, NdpOptionType, emitIcmpv6Into } from '../packet/icmpv6.js';
 import { IpProtocol } from '../packet/ip-protocol.js';
 import { Ipv6Field, emitIpv6Header } from '../packet/ipv6.js';
 import { DataplaneCounters, DropReason, IfCounter } from './counters.js';
@@ -107,6 +109,8 @@ export class NeighborTable {
   private readonly v4: Map<number, Entry>[];
   private readonly v6: Map<number, Entry[]>[];
   private pendingTotal = 0;
+  private readonly arp = new ArpView();
+  private readonly icmp6 = new Icmpv6View();
   /** Called for each traced packet dropped because its next hop never answered. */
   onGiveUp: ((trace: object, now: number) => void) | undefined;
   readonly reachableMs: number;
@@ -190,6 +194,71 @@ export class NeighborTable {
     e.pending.push(p);
     this.pendingTotal++;
     return true;
+  }
+
+  // --------------------------------------------------------------- input
+
+  /**
+   * An ARP packet received on `ifIndex` (both requests and replies; the
+   * kernel answers them): the sender is learned (RFC 826 merge), an entry
+   * created only when the packet is addressed to one of our addresses there.
+   */
+  inputArp(ifIndex: number, buf: Uint8Array, at: number, len: number, now: number): void {
+    const a = this.arp.at(buf, at);
+    if (!a.isValid(len)) return;
+    const op = a.op;
+    if (op !== ArpOp.REQUEST && op !== ArpOp.REPLY) return;
+    const spa = a.senderIp;
+    if (spa === 0 || this.isOurs4(spa)) return;
+    this.learn4(ifIndex, spa, buf, at + ArpField.SHA, now, this.isOurs4On(ifIndex, a.targetIp));
+  }
+
+  /**
+   * An IPv6 packet at `buf[ip, ip + len)` received on `ifIndex`: when it is a
+   * neighbour solicitation or advertisement passing the RFC 4861 §7.1 checks
+   * (hop limit 255, code 0, checksum), learns the NS's source link-layer
+   * option (§7.2.3) or the NA's target link-layer option (§7.2.5). True when
+   * the packet was an NS or NA (valid or not): the kernel's to answer.
+   */
+  inputNd(ifIndex: number, buf: Uint8Array, ip: number, len: number, now: number): boolean {
+    if (len < Ipv6Field.HEADER_LEN + 24 || buf[ip] >>> 4 !== 6 || buf[ip + Ipv6Field.NEXT_HEADER] !== IpProtocol.ICMPV6) return false;
+    const type = buf[ip + Ipv6Field.HEADER_LEN];
+    if (type !== Icmpv6Type.NEIGHBOR_SOLICITATION && type !== Icmpv6Type.NEIGHBOR_ADVERTISEMENT) return false;
+    const plen = getU16(buf, ip + Ipv6Field.PAYLOAD_LEN);
+    if (Ipv6Field.HEADER_LEN + plen > len || plen < 24) return true;
+    if (buf[ip + Ipv6Field.HOP_LIMIT] !== 255 || buf[ip + Ipv6Field.HEADER_LEN + 1] !== 0) return true;
+    const m = this.icmp6.at(buf, ip + Ipv6Field.HEADER_LEN);
+    if (!m.checksumValid(plen, ip)) return true;
+    const tgt = ip + Ipv6Field.HEADER_LEN + Icmpv6Field.TARGET;
+    if (type === Icmpv6Type.NEIGHBOR_SOLICITATION) {
+      const lla = m.findLinkLayerAddress(NdpOptionType.SOURCE_LLA, plen);
+      const s0 = getU32(buf, ip + 8), s1 = getU32(buf, ip + 12), s2 = getU32(buf, ip + 16), s3 = getU32(buf, ip + 20);
+      if (lla < 0 || (s0 | s1 | s2 | s3) === 0) return true;
+      this.learn6(ifIndex, s0, s1, s2, s3, buf, lla, now, this.isOurs6On(ifIndex, buf, tgt));
+    } else {
+      const lla = m.findLinkLayerAddress(NdpOptionType.TARGET_LLA, plen);
+      if (lla < 0) return true;
+      const forUs = this.isOurs6On(ifIndex, buf, ip + Ipv6Field.DST);
+      this.learn6(ifIndex, getU32(buf, tgt), getU32(buf, tgt + 4), getU32(buf, tgt + 8), getU32(buf, tgt + 12), buf, lla, now, forUs);
+    }
+    return true;
+  }
+
+  private isOurs4(addr: number): boolean {
+    for (const i of this.ifaces) for (const a of i.ipv4) if (a.addr === addr) return true;
+    return false;
+  }
+
+  private isOurs4On(ifIndex: number, addr: number): boolean {
+    for (const a of this.ifaces[ifIndex].ipv4) if (a.addr === addr) return true;
+    return false;
+  }
+
+  private isOurs6On(ifIndex: number, buf: Uint8Array, at: number): boolean {
+    for (const a of this.ifaces[ifIndex].ipv6) {
+      if (a.words[0] === getU32(buf, at) && a.words[1] === getU32(buf, at + 4) && a.words[2] === getU32(buf, at + 8) && a.words[3] === getU32(buf, at + 12)) return true;
+    }
+    return false;
   }
 
   // ------------------------------------------------------------ learning
