@@ -116,7 +116,7 @@ export async function startCapture(lab: string, topo: Topology, node: string, in
   const name = file ?? `${node}-${intf}-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}.pcap`;
   if (name.includes('/')) throw new LabError('capture FILE is a name inside the lab\'s captures directory');
   const path = join(capturesDir(lab), name);
-  const p = spawnInNamespace(lab, namespaceName(lab, node), node, 'capture', ['tcpdump', '-n', '-U', '-i', intf, '-w', path], `capture-${node}-${intf}`);
+  const p = spawnInNamespace(lab, namespaceName(lab, node), node, 'capture', ['tcpdump', '-n', '-U', '--immediate-mode', '-i', intf, '-w', path], `capture-${node}-${intf}`);
   await waitFor(`tcpdump on ${node} ${intf}`, () => {
     if (!processAlive(p.pid)) throw new LabError(`tcpdump exited: see ${p.log}`);
     return logContains(p.log, 'listening on');

@@ -36,16 +36,24 @@ export async function lab(args: string[], opts: { reject?: boolean; timeout?: nu
   return execa(process.execPath, [CLI, ...args], { reject: opts.reject ?? true, timeout: opts.timeout ?? 120_000, env: { ANYCAST_LAB_RUN_DIR: process.env.ANYCAST_LAB_RUN_DIR } });
 }
 
-/** The host's own network state: namespaces, links, routes, forwarding sysctls. */
+/**
+ * The host's own network state: links, routes, forwarding sysctls. The
+ * namespace list is compared separately (namespacesKept): other labs may
+ * come and go on a shared machine while a test runs.
+ */
 export async function hostSnapshot(): Promise<Record<string, string>> {
   const get = async (argv: string[]) => String((await execa(argv[0], argv.slice(1), { reject: false })).stdout);
   return {
-    netns: await get(['ip', 'netns', 'list']),
     links: (await get(['ip', '-d', 'link'])).replace(/\s+/g, ' '),
     routes4: await get(['ip', 'route', 'show', 'table', 'all']),
     routes6: await get(['ip', '-6', 'route', 'show', 'table', 'all']),
     sysctl: await get(['sysctl', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf.all.rp_filter', 'net.ipv6.conf.all.accept_ra']),
   };
+}
+
+export async function namespaceList(): Promise<string[]> {
+  const r = await execa('ip', ['netns', 'list'], { reject: false });
+  return String(r.stdout).split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
 }
 
 /** Namespaces whose name starts with the lab's prefix. */

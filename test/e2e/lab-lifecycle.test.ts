@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, hostSnapshot, isolateRunDir, isRoot, lab, labNamespaces, uniqueLabName } from './helpers.js';
+import { CLI, ensureBuilt, hostSnapshot, isolateRunDir, isRoot, lab, labNamespaces, namespaceList, uniqueLabName } from './helpers.js';
 
 const root = isRoot();
 let iso: { dir: string; cleanup: () => void };
@@ -27,6 +27,7 @@ afterAll(async () => {
 describe.runIf(root)('lab lifecycle (root)', () => {
   it('linear,4: up, pingall 0% dropped, down leaves host netns, links, routes and sysctls as before', async () => {
     const before = await hostSnapshot();
+    const nsBefore = await namespaceList();
     const name = uniqueLabName('t');
     labsMade.push(name);
     const up = await lab(['up', '--topo', 'linear,4', '--name', name]);
@@ -42,6 +43,7 @@ describe.runIf(root)('lab lifecycle (root)', () => {
     expect(status[0].nodes.every((n: { present: boolean }) => n.present)).toBe(true);
     await lab(['down', name]);
     expect(await labNamespaces(name)).toEqual([]);
+    expect(await namespaceList()).toEqual(expect.arrayContaining(nsBefore));
     expect(await hostSnapshot()).toEqual(before);
   });
 

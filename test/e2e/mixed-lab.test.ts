@@ -41,7 +41,7 @@ beforeAll(async () => {
   await ensureBuilt();
   await lab(['up', 'topologies/mixed-bird-frr.yaml', '--name', name]);
   // Capture every BGP message on b1's link to r1 from the start.
-  capture = execa('ip', ['netns', 'exec', ns('b1'), 'tcpdump', '-n', '-U', '-i', 'b1-eth0', '-w', pcap(), 'tcp port 179'], { reject: false });
+  capture = execa('ip', ['netns', 'exec', ns('b1'), 'tcpdump', '-n', '-U', '--immediate-mode', '-i', 'b1-eth0', '-w', pcap(), 'tcp port 179'], { reject: false });
   await lab(['wait', '--converged', '--lab', name, '--timeout', '30']);
   // Restart BIRD's session with r1 under the capture, so the capture holds our OPEN too.
   await until('tcpdump listening', async () => existsSync(pcap()));

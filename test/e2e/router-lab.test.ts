@@ -86,7 +86,7 @@ describe.runIf(root)('router process in a lab (root)', () => {
     // Capture r1's BGP link, then make r3 withdraw and re-announce its connected subnet toward the
     // server (the server's end of that link goes down, then up); compare the UPDATE's arrival at r1
     // with the time r1's FIB took it in.
-    const cap = execa('ip', ['netns', 'exec', ns('r1'), 'tcpdump', '-n', '-l', '-tt', '-i', 'r1-eth1', 'tcp port 179 and greater 60'], { reject: false, buffer: true });
+    const cap = execa('ip', ['netns', 'exec', ns('r1'), 'tcpdump', '-n', '-l', '--immediate-mode', '-tt', '-i', 'r1-eth1', 'tcp port 179 and greater 60'], { reject: false, buffer: true });
     const mon = execa('ip', ['-n', ns('r1'), '-ts', 'monitor', 'route'], { reject: false, buffer: true, env: { TZ: 'UTC' } });
     await new Promise((r) => setTimeout(r, 500));
     await execa('ip', ['-n', ns('server'), 'link', 'set', 'server-eth0', 'down']);
