@@ -16,7 +16,9 @@
  *     dropped, counted as `neighbor-unresolved`, the entry removed);
  *   reachable — an answer arrived less than `reachableMs` ago;
  *   stale — older: still used, and each use re-sends a request at most once
- *     per `retransMs`; removed when no answer came for `reachableMs + staleMs`.
+ *     per `retransMs`; after `maxProbes` unanswered ones, incomplete again
+ *     (packets wait, then the give-up above); an unused stale entry is
+ *     removed when no answer came for `reachableMs + staleMs`.
  * Learning: a reply (ARP reply, NA with a target link-layer option) for an
  * address we asked about, or addressed to one of our own addresses, creates
  * or updates an entry; a request addressed to one of our addresses creates
@@ -141,15 +143,13 @@ export class NeighborTable {
   /** The MAC of a usable (reachable or stale) IPv4 neighbour, or null. A stale entry is re-probed. */
   resolve4(ifIndex: number, addr: number, now: number): Uint8Array | null {
     const e = this.v4[ifIndex].get(addr | 0);
-    if (e === undefined || e.state === NeighborState.incomplete) return null;
-    this.use(e, now);
+    if (e === undefined || e.state === NeighborState.incomplete || !this.use(e, now)) return null;
     return e.mac;
   }
 
   resolve6(ifIndex: number, w0: number, w1: number, w2: number, w3: number, now: number): Uint8Array | null {
     const e = this.find6(ifIndex, w0, w1, w2, w3);
-    if (e === undefined || e.state === NeighborState.incomplete) return null;
-    this.use(e, now);
+    if (e === undefined || e.state === NeighborState.incomplete || !this.use(e, now)) return null;
     return e.mac;
   }
 
@@ -360,11 +360,21 @@ export class NeighborTable {
     e.pending = [];
   }
 
-  private use(e: Entry, now: number): void {
-    if (now - e.confirmedAt > this.reachableMs) {
-      e.state = NeighborState.stale;
-      if (now - e.probeAt >= this.retransMs) this.probe(e, now);
+  /**
+   * A stale entry in use is re-probed once per `retransMs`; after
+   * `maxProbes` unanswered probes it goes back to incomplete (false: the
+   * caller queues, and the usual give-up follows if nothing answers).
+   */
+  private use(e: Entry, now: number): boolean {
+    if (now - e.confirmedAt <= this.reachableMs) return true;
+    e.state = NeighborState.stale;
+    if (now - e.probeAt < this.retransMs) return true;
+    if (e.probes >= this.maxProbes) {
+      e.state = NeighborState.incomplete;
+      e.probes = 0;
     }
+    this.probe(e, now);
+    return e.state === NeighborState.stale;
   }
 
   /** Removes every entry of an interface (link down), dropping what waited. */

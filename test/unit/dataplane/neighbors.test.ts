@@ -100,6 +100,32 @@ describe('ARP', () => {
   });
 });
 
+describe('a neighbour that goes silent', () => {
+  it('stale and unanswered: after maxProbes probes it is incomplete again, packets wait, then are dropped', () => {
+    const { rx, sink, fw } = router({ learn: false, neighbor: { reachableMs: 1000, retransMs: 100, maxProbes: 3 } });
+    fw.neighbors.learn4(1, 0x0a000202, Uint8Array.from([2, 0, 0, 0, 0, 0xbb]), 0, 0, true);
+    // Three uses while stale: each sends the packet and one probe.
+    for (const t of [1100, 1200, 1300]) expect(rx(0, toB(), { now: t })).toBe(Verdict.forwarded);
+    expect(sink.take().filter((s) => decoded(s.frame).arp).length).toBe(3);
+    // The fourth finds three probes unanswered: the packet waits.
+    expect(rx(0, toB(), { now: 1400 })).toBe(Verdict.queued);
+    expect(fw.neighbors.list(1400)[0].state).toBe('incomplete');
+    for (const t of [1500, 1600, 1700]) fw.tick(t);
+    expect(fw.counters.dropCount(DropReason.neighborUnresolved, 0)).toBe(1);
+    expect(fw.neighbors.list(1700)).toHaveLength(0);
+  });
+
+  it('an answer while stale keeps it in use', () => {
+    const { rx, sink, fw } = router({ learn: false, neighbor: { reachableMs: 1000, retransMs: 100, maxProbes: 3 } });
+    fw.neighbors.learn4(1, 0x0a000202, Uint8Array.from([2, 0, 0, 0, 0, 0xbb]), 0, 0, true);
+    for (const t of [1100, 1200, 1300]) rx(0, toB(), { now: t });
+    rx(1, arp({ op: 'reply', senderMac: B_MAC, senderIp: '10.0.2.2', targetMac: R_MAC[1], targetIp: '10.0.2.1' }), { now: 1350 });
+    sink.take();
+    expect(rx(0, toB(), { now: 1400 })).toBe(Verdict.forwarded);
+    expect(fw.neighbors.list(1400)[0].state).toBe('reachable');
+  });
+});
+
 describe('IPv6 neighbour discovery', () => {
   it('solicits the solicited-node group from the interface address and learns the advertisement', () => {
     const { rx, sink, fw } = router({ learn: false });
