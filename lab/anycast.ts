@@ -389,6 +389,9 @@ export function blackholeRules(node: TopologyNode): { add: string[][]; del: stri
 export interface FailResult {
   readonly server: string;
   readonly how: FailureKind;
+  /** When the failure was set off (the signal, request or command issued), ms since the epoch. */
+  readonly startedAt: number;
+  /** When the command that made it returned (for a link cut, the network may already have reacted). */
   readonly at: number;
   readonly detail: string;
 }
@@ -400,7 +403,8 @@ export async function failServer(lab: string, topo: Topology, server: string, ho
   const ns = namespaceName(lab, server);
   let detail = '';
   let pid: number | undefined;
-  let at = Date.now();
+  const startedAt = Date.now();
+  let at = startedAt;
   switch (how) {
     case 'service':
       await withClient(serviceSocketOf(lab, server), (c) => c.request('anycast.control', { action: 'stop' }));
@@ -434,7 +438,7 @@ export async function failServer(lab: string, topo: Topology, server: string, ho
   // `at` is when the failure took effect: after the signal, the request or the ip command.
   const doneAt = how === 'kill' || how === 'freeze' || how === 'drain' ? at : Date.now();
   writeFailures(lab, { ...failures, [server]: { how, at: new Date(doneAt).toISOString(), ...(pid !== undefined ? { pid } : {}) } });
-  return { server, how, at: doneAt, detail };
+  return { server, how, startedAt, at: doneAt, detail };
 }
 
 export async function recoverServer(lab: string, topo: Topology, server: string): Promise<FailResult> {
@@ -486,7 +490,7 @@ export async function recoverServer(lab: string, topo: Topology, server: string)
   const rest = { ...failures };
   delete rest[server];
   writeFailures(lab, rest);
-  return { server, how: f.how, at, detail };
+  return { server, how: f.how, startedAt: at, at: Date.now(), detail };
 }
 
 // ---------------------------------------------------------------- failover
@@ -497,7 +501,7 @@ export interface FailoverRow {
   readonly after?: string;
   /** Last reply from the old server to the first from the new one. */
   readonly outageMs?: number;
-  /** From the failure to the first reply from the new server. */
+  /** From the failure being set off to the first reply from the new server. */
   readonly failureToNewMs?: number;
   /** Wall-clock time (ms since the epoch) of the first reply from the new server. */
   readonly firstNewEpochMs?: number;
@@ -566,7 +570,9 @@ export async function failover(lab: string, topo: Topology, server: string, how:
       throw new LabError(`no reply to ${opts.address} at: ${streams.filter((s) => !s.first).map((s) => s.client).join(' ')}`);
     });
     await new Promise((r) => setTimeout(r, 300));
-    failedAt = (await failServer(lab, topo, server, how)).at;
+    // Measured from when the failure was set off: an upper bound on the reaction time, and a
+    // reroute that beats the failing command's own return (a link cut) still counts.
+    failedAt = (await failServer(lab, topo, server, how)).startedAt;
     const moved = (s: StreamProc) => s.first !== server || s.changes.some((c) => c.to !== server && s.start !== undefined && s.start + c.at >= failedAt);
     await waitFor('every client to move', () => streams.every(moved), opts.timeoutMs ?? 20_000).catch(() => undefined);
     await new Promise((r) => setTimeout(r, opts.settleMs ?? 500));
