@@ -22,6 +22,13 @@
  * `setInterfaceUp(name, false)` also flushes that interface's neighbours.
  * Time is `performance.now()` (monotonic ms) unless `now` is given.
  *
+ * The namespace's kernel sees every frame too. It must have forwarding off
+ * (both families) and a route for every destination (the router's FIB
+ * copy, plus `ip -6 route add blackhole default metric 4294967295`): an IPv6
+ * kernel without a route answers a transit packet with its own ICMPv6 "no
+ * route", forwarding off or not, doubling ours (measured here; IPv4 stays
+ * silent).
+ *
  * Not here: the route lookup (the router builds it over its FIB), reading
  * link state (the router's link monitor calls setInterfaceUp), the control
  * channel (the router maps its commands onto these methods).
