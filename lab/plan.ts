@@ -150,6 +150,11 @@ export function planLab(lab: string, topo: Topology, opts: PlanOptions): Plan {
         ipLines.push({ ns: n, argv: ['addr', 'add', cidr, 'dev', 'lo'] });
       }
     }
+    if (node.kind === 'router' && !kernelForwards(node, topo, opts)) {
+      // With forwarding off, an IPv6 kernel still answers transit packets it has no route for
+      // with its own ICMPv6 error; a last-resort blackhole leaves that to our data plane.
+      ipLines.push({ ns: n, argv: ['route', 'add', 'blackhole', '::/0', 'metric', '4294967295'] });
+    }
     if (node.defaultRoute?.ipv4) ipLines.push({ ns: n, argv: ['route', 'add', 'default', 'via', node.defaultRoute.ipv4] });
     if (node.defaultRoute?.ipv6) ipLines.push({ ns: n, argv: ['route', 'add', '::/0', 'via', node.defaultRoute.ipv6] });
     // Hosts and kernel-forwarding nodes get their static routes from the kernel;
