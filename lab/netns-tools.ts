@@ -73,7 +73,15 @@ export function loadNetnsTools(): NetnsTools | undefined {
     cached = null;
     return undefined;
   }
-  const addon = createRequire(import.meta.url)(path) as Addon;
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(path) as Addon;
+  } catch (e) {
+    // Built for another Node ABI, say: the runner still works, through `ip netns exec`.
+    process.emitWarning(`netns-tools: ${path} did not load (${(e as Error).message}); using ip netns exec`);
+    cached = null;
+    return undefined;
+  }
   cached = {
     runIn: (ns, fn) => addon.runIn(netnsPath(ns), fn),
     setOffloads: (devices, on) => addon.setOffloads(devices, on),
