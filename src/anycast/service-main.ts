@@ -6,6 +6,7 @@
  *   anycast.status   → ServiceStatus (counters by client since reset, totals, up)
  *   anycast.control  {action: 'reset-counters' | 'stop' | 'start'} → ServiceStatus
  *   hello, shutdown
+ * The TCP line echo (tcp-echo.ts) starts and stops with the service.
  * Exits on SIGTERM/SIGINT or `shutdown`.
  */
 import { readFileSync } from 'node:fs';
@@ -14,20 +15,22 @@ import { CONTROL_PROTOCOL_VERSION } from '../control/protocol.js';
 import { parseConfigJson, type ServiceConfig } from './config.js';
 import { logLine } from './log.js';
 import { AnycastService } from './service.js';
+import { TCP_ECHO_PORT, TcpEcho } from './tcp-echo.js';
 
 async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file) throw new Error('usage: service-main.js CONFIG.json');
   const cfg = parseConfigJson<ServiceConfig>(readFileSync(file, 'utf8'), file);
   const service = new AnycastService(cfg, (m) => logLine('info', m));
+  const tcp = new TcpEcho(cfg.name, cfg.addresses, TCP_ECHO_PORT, (m) => logLine('info', m));
   const control = new ControlServer(cfg.name);
   control.handle('hello', () => ({ node: cfg.name, kind: 'anycast-service', pid: process.pid, version: CONTROL_PROTOCOL_VERSION }));
-  control.handle('anycast.status', () => ({ ...service.status() }));
+  control.handle('anycast.status', () => ({ ...service.status(), tcp: tcp.status() }));
   control.handle('anycast.control', async (p) => {
     switch (p.action) {
       case 'reset-counters': service.resetCounters(); break;
-      case 'stop': await service.stop(); break;
-      case 'start': await service.start(); break;
+      case 'stop': await service.stop(); await tcp.stop(); break;
+      case 'start': await service.start(); await tcp.start(); break;
       default: throw new Error(`unknown action '${p.action}' (reset-counters|stop|start)`);
     }
     control.emit({ type: 'anycast', action: `service ${p.action}` });
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
     stopping = true;
     logLine('info', `shutting down: ${why}`);
     await service.stop();
+    await tcp.stop();
     await control.close();
     process.exit(0);
   };
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await service.start();
+  await tcp.start();
   if (cfg.controlSocket) await control.listen(cfg.controlSocket);
   logLine('info', `service ${cfg.name} ready`);
 }
