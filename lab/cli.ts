@@ -438,6 +438,25 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  check: {
+    usage: 'lab check SPEC.yaml [--lab LAB] [--json]',
+    help: 'Wait for convergence, then test every assertion of a check spec (sessions, routes, reachability, traceroute, catchment, failover); exit 0 when all hold.',
+    async run(args) {
+      const { loadCheckSpecFile } = await import('./check-spec.js');
+      const { formatCheckReport, runChecks } = await import('./check.js');
+      const file = args.positional[0];
+      if (!file) throw new LabError('usage: lab check SPEC.yaml [--lab LAB] [--json]');
+      const parsed = await loadCheckSpecFile(file);
+      if (!parsed.ok) {
+        process.stderr.write(`lab: invalid check spec:\n${parsed.errors.map((e) => `${e.file}:${e.line}: ${e.field}: ${e.message}`).join('\n')}\n`);
+        return 2;
+      }
+      const lab = resolveLab(args);
+      const r = await runChecks(lab, readLabTopology(lab), parsed.spec);
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatCheckReport(r));
+      return r.ok ? 0 : 1;
+    },
+  },
   help: {
     usage: 'lab help',
     help: 'This list.',
