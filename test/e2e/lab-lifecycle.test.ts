@@ -3,7 +3,7 @@
  * up, pingall, links as Mininet lists them, link delay, teardown leaving the
  * host exactly as before, and `lab clean` after a SIGKILL mid-deploy.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, hostSnapshot, isolateRunDir, isRoot, lab, labNamespaces, namespaceList, uniqueLabName } from './helpers.js';
@@ -56,23 +56,35 @@ describe.runIf(root)('lab lifecycle (root)', () => {
     await lab(['down', name]);
   });
 
-  it('SIGKILL of lab up in the middle of a 20-node deploy, then lab clean: nothing left', async () => {
+  it('SIGKILL of lab up in the middle of a 20-node deploy (10 routers, 10 hosts), then lab clean: nothing left', async () => {
     const before = await hostSnapshot();
+    const nsBefore = await namespaceList();
     const name = uniqueLabName('k');
-    const child = execa(process.execPath, [CLI, 'up', '--topo', 'linear,10', '--name', name], {
-      reject: false,
-      env: { ANYCAST_LAB_RUN_DIR: process.env.ANYCAST_LAB_RUN_DIR },
-    });
-    // Wait until some of its namespaces exist, then kill it mid-deploy.
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && (await labNamespaces(name)).length < 5) await new Promise((r) => setTimeout(r, 5));
+    const file = `${process.env.ANYCAST_LAB_RUN_DIR}/twenty.yaml`;
+    const nodes = Array.from({ length: 10 }, (_, i) => [`  r${i + 1}: {kind: router, asn: ${65001 + i}}`, `  h${i + 1}: host`]).flat();
+    const links = Array.from({ length: 10 }, (_, i) => [`  - [h${i + 1}, r${i + 1}]`, ...(i ? [`  - [r${i}, r${i + 1}]`] : [])]).flat();
+    writeFileSync(file, ['name: twenty', 'nodes:', ...nodes, 'links:', ...links, ''].join('\n'));
+    const child = execa(process.execPath, [CLI, 'up', file, '--name', name], { reject: false, env: { ANYCAST_LAB_RUN_DIR: process.env.ANYCAST_LAB_RUN_DIR } });
+    // Kill it once it has started router processes (journaled), before it has finished.
+    const journal = `${process.env.ANYCAST_LAB_RUN_DIR}/${name}/journal.jsonl`;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !(existsSync(journal) && readFileSync(journal, 'utf8').includes('"type":"process"'))) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
     await child;
-    expect((await labNamespaces(name)).length).toBeGreaterThan(0);
+    const entries = readFileSync(journal, 'utf8');
+    expect(entries).toContain('"type":"process"');
+    expect(entries).not.toContain('"type":"up"'); // it really was mid-deploy
+    expect((await labNamespaces(name)).length).toBe(20);
     const clean = await lab(['clean']);
     expect(clean.stdout).toContain(`cleaned ${name}`);
     expect(await labNamespaces(name)).toEqual([]);
     expect(existsSync(`${process.env.ANYCAST_LAB_RUN_DIR}/${name}`)).toBe(false);
+    // No process of the lab survives: every journaled PID is gone.
+    for (const line of entries.split('\n').filter((l) => l.includes('"type":"process"'))) {
+      const pid = JSON.parse(line).pid as number;
+      expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
+    }
+    expect(await namespaceList()).toEqual(expect.arrayContaining(nsBefore));
     expect(await hostSnapshot()).toEqual(before);
     // Idempotent: a second clean finds nothing.
     expect((await lab(['clean'])).stdout).toContain('nothing to clean');
