@@ -3,7 +3,9 @@
  * structures (src/fib/index.ts) against same-run baselines, on deterministic
  * synthetic tables shaped like the 2025 global table (bench/lib/synthetic-table.ts).
  *
- * Baselines, measured in the same process and interleaved round by round:
+ * Baselines, measured in the same process and interleaved round by round
+ * (IPv4 lookups, build and memory are also reported for the previous IPv4
+ * structure, the compressed trie of src/fib/lpm-trie.ts, defined below):
  * - IPv4: a plain typed-array DIR-24-8 (bench/lib/dir-24-8.ts), the speed to beat;
  * - IPv6: a hash table per prefix length, longest first (bench/lib/hash-per-length.ts);
  * - both: npm `longest-prefix-match` 1.3 (string keys). It is slow and large,
@@ -20,6 +22,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { createIpv4Lpm, createIpv6Lpm, type Ipv4Lpm, type Ipv6Lpm } from '../src/fib/index.js';
+import { LpmTrie, popcount32 } from '../src/fib/lpm-trie.js';
 import { Dir248 } from './lib/dir-24-8.js';
 import { HashPerLength } from './lib/hash-per-length.js';
 import { mulberry32, intBelow } from './lib/prng.js';
@@ -27,6 +30,94 @@ import {
   derivedIpv4Addresses, derivedIpv6Addresses, randomIpv4Addresses, randomIpv6Addresses,
   syntheticIpv4Table, syntheticIpv6Table, NEXT_HOPS,
 } from './lib/synthetic-table.js';
+
+/**
+ * The previous IPv4 structure (before the DIR-16-8-8 table): the compressed
+ * 16-8-8 trie of src/fib/lpm-trie.ts, which IPv6 still uses, with the IPv4
+ * lookups it had. Kept here to measure the change in the same run.
+ */
+class PrevTrie4 {
+  private readonly t = new LpmTrie(1);
+  private readonly key = new Uint32Array(1);
+
+  insert(addr: number, len: number, nextHop: number): void {
+    this.key[0] = addr;
+    this.t.insert(this.key, len, nextHop);
+  }
+
+  lookup(addr: number): number {
+    const t = this.t;
+    if (t.pending !== 0) t.flush();
+    let v = t.root[addr >>> 16];
+    if (v >= -1) return v;
+    const mem = t.mem;
+    let o = -2 - v;
+    let w = (addr >>> 13) & 7;
+    v = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << ((addr >>> 8) & 31)) - 1))];
+    if (v >= -1) return v;
+    o = -2 - v;
+    w = (addr >>> 5) & 7;
+    return mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (addr & 31)) - 1))];
+  }
+
+  /**
+   * Look up addrs[i] into out[i] for i < min(lengths). Works in waves (all
+   * first-level reads, then all second-level steps, then third) so that the
+   * memory accesses of different addresses overlap.
+   */
+  lookupBatch(addrs: Uint32Array, out: Int32Array): void {
+    const t = this.t;
+    if (t.pending !== 0) t.flush();
+    const root = t.root;
+    const mem = t.mem;
+    const n = Math.min(addrs.length, out.length);
+    let deeper = 0;
+    for (let i = 0; i < n; i++) {
+      const v = root[addrs[i] >>> 16];
+      out[i] = v;
+      if (v <= -2) deeper = 1;
+    }
+    if (deeper === 0) return;
+    deeper = 0;
+    for (let i = 0; i < n; i++) {
+      const v = out[i];
+      if (v <= -2) {
+        const a = addrs[i];
+        const o = -2 - v;
+        const w = (a >>> 13) & 7;
+        let x = mem[o + w] & ((2 << ((a >>> 8) & 31)) - 1);
+        x = x - ((x >>> 1) & 0x55555555);
+        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+        x = (x + (x >>> 4)) & 0x0f0f0f0f;
+        const r = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + (Math.imul(x, 0x01010101) >>> 24)];
+        out[i] = r;
+        if (r <= -2) deeper = 1;
+      }
+    }
+    if (deeper === 0) return;
+    for (let i = 0; i < n; i++) {
+      const v = out[i];
+      if (v <= -2) {
+        const a = addrs[i];
+        const o = -2 - v;
+        const w = (a >>> 5) & 7;
+        out[i] = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (a & 31)) - 1))];
+      }
+    }
+  }
+
+
+
+  memory(): { structure: number; table: number; total: number } {
+    return this.t.byteLength();
+  }
+
+  /** Apply queued updates now (lookups do this themselves). */
+  flush(): void {
+    this.t.flush();
+  }
+}
+
 
 interface NpmLpm {
   addPrefix(prefix: string, data: unknown): void;
@@ -43,6 +134,8 @@ interface Row {
   metric: string;
   ours: number;
   base: number;
+  /** the previous IPv4 structure (compressed trie), where measured */
+  prev?: number;
   npm: number | undefined;
   unit: string;
 }
@@ -90,6 +183,19 @@ function single4Dir(l: Dir248, a: Uint32Array): number {
   const dt = now() - t;
   if (acc === 0.5) console.log('');
   return (a.length / dt) * 1000;
+}
+function single4Prev(l: PrevTrie4, a: Uint32Array): number {
+  let acc = 0;
+  const t = now();
+  for (let i = 0; i < a.length; i++) acc += l.lookup(a[i]);
+  const dt = now() - t;
+  if (acc === 0.5) console.log('');
+  return (a.length / dt) * 1000;
+}
+function batch4Prev(l: PrevTrie4, bs: Uint32Array[], out: Int32Array): number {
+  const t = now();
+  for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
+  return ((bs.length * BATCH) / (now() - t)) * 1000;
 }
 function batches(a: Uint32Array, per: number): Uint32Array[] {
   const out: Uint32Array[] = [];
@@ -203,24 +309,39 @@ function benchIpv4(cfg: Cfg): V4Result {
   gcNow();
   const memOurs = memNow() - m0;
   const own4 = ours.memory();
-  log(`build: ours ${(buildOurs / 1000).toFixed(2)} s, DIR-24-8 ${(buildDir / 1000).toFixed(2)} s`);
-  log(`memory (ArrayBuffers + heap growth): ours ${fmtMB(memOurs)} (structure ${fmtMB(own4.structure)} + exact-match table ${fmtMB(own4.table)}), DIR-24-8 ${fmtMB(memDir)} (typed arrays ${fmtMB(dir.byteLength())})`);
+  gcNow();
+  m0 = memNow();
+  t0 = now();
+  const prev = new PrevTrie4();
+  for (let i = 0; i < n4; i++) prev.insert(t4.addrs[i], t4.lens[i], t4.nextHops[i]);
+  prev.flush();
+  const buildPrev = now() - t0;
+  gcNow();
+  const memPrev = memNow() - m0;
+  log(`build: ours ${(buildOurs / 1000).toFixed(2)} s, DIR-24-8 ${(buildDir / 1000).toFixed(2)} s, previous trie ${(buildPrev / 1000).toFixed(2)} s`);
+  log(`memory (ArrayBuffers + heap growth): ours ${fmtMB(memOurs)} (structure ${fmtMB(own4.structure)} + exact-match table ${fmtMB(own4.table)}), DIR-24-8 ${fmtMB(memDir)} (typed arrays ${fmtMB(dir.byteLength())}), previous trie ${fmtMB(memPrev)}`);
 
   let mismatches = 0;
   for (const arr of [rnd4, der4]) {
-    for (let i = 0; i < arr.length; i += 7) if (ours.lookup(arr[i]) !== dir.lookup(arr[i])) mismatches++;
+    for (let i = 0; i < arr.length; i += 7) {
+      const want = dir.lookup(arr[i]);
+      if (ours.lookup(arr[i]) !== want || prev.lookup(arr[i]) !== want) mismatches++;
+    }
   }
-  log(`cross-check ours vs DIR-24-8 on ${Math.ceil((2 * nAddr) / 7)} addresses: ${mismatches} mismatches`);
+  log(`cross-check ours and previous trie vs DIR-24-8 on ${Math.ceil((2 * nAddr) / 7)} addresses: ${mismatches} mismatches`);
 
   const bRnd4 = batches(rnd4, 1);
   const bDer4 = batches(der4, 1);
   const r = { oRnd: [] as number[], dRnd: [] as number[], oDer: [] as number[], dDer: [] as number[],
-    obRnd: [] as number[], dbRnd: [] as number[], obDer: [] as number[], dbDer: [] as number[] };
+    obRnd: [] as number[], dbRnd: [] as number[], obDer: [] as number[], dbDer: [] as number[],
+    pRnd: [] as number[], pDer: [] as number[], pbRnd: [] as number[], pbDer: [] as number[] };
   for (let k = 0; k < rounds; k++) {
     r.oRnd.push(single4Ours(ours, rnd4)); r.dRnd.push(single4Dir(dir, rnd4));
     r.oDer.push(single4Ours(ours, der4)); r.dDer.push(single4Dir(dir, der4));
     r.obRnd.push(batch4Ours(ours, bRnd4, out)); r.dbRnd.push(batch4Dir(dir, bRnd4, out));
     r.obDer.push(batch4Ours(ours, bDer4, out)); r.dbDer.push(batch4Dir(dir, bDer4, out));
+    r.pRnd.push(single4Prev(prev, rnd4)); r.pDer.push(single4Prev(prev, der4));
+    r.pbRnd.push(batch4Prev(prev, bRnd4, out)); r.pbDer.push(batch4Prev(prev, bDer4, out));
   }
 
   // Incremental updates: withdraw a table prefix and announce it again with
@@ -300,17 +421,18 @@ function benchIpv4(cfg: Cfg): V4Result {
 
   const oRnd = median(r.oRnd), dRnd = median(r.dRnd), oDer = median(r.oDer), dDer = median(r.dDer);
   const obRnd = median(r.obRnd), dbRnd = median(r.dbRnd), obDer = median(r.obDer), dbDer = median(r.dbDer);
-  rows.push({ metric: 'lookups/s, random addresses, single', ours: oRnd, base: dRnd, npm: npmRnd, unit: 'rate' });
-  rows.push({ metric: 'lookups/s, table-derived, single', ours: oDer, base: dDer, npm: npmDer, unit: 'rate' });
-  rows.push({ metric: `lookups/s, random, batch of ${BATCH}`, ours: obRnd, base: dbRnd, npm: undefined, unit: 'rate' });
-  rows.push({ metric: `lookups/s, table-derived, batch of ${BATCH}`, ours: obDer, base: dbDer, npm: undefined, unit: 'rate' });
+  rows.push({ metric: 'lookups/s, random addresses, single', ours: oRnd, base: dRnd, prev: median(r.pRnd), npm: npmRnd, unit: 'rate' });
+  rows.push({ metric: 'lookups/s, table-derived, single', ours: oDer, base: dDer, prev: median(r.pDer), npm: npmDer, unit: 'rate' });
+  rows.push({ metric: `lookups/s, random, batch of ${BATCH}`, ours: obRnd, base: dbRnd, prev: median(r.pbRnd), npm: undefined, unit: 'rate' });
+  rows.push({ metric: `lookups/s, table-derived, batch of ${BATCH}`, ours: obDer, base: dbDer, prev: median(r.pbDer), npm: undefined, unit: 'rate' });
   rows.push({ metric: 'incremental updates/s (each applied before the next)', ours: updOurs, base: updDir, npm: npmIns, unit: 'rate' });
   rows.push({ metric: 'incremental updates/s (applied together)', ours: updOursBatched, base: updDir, npm: npmIns, unit: 'rate' });
-  rows.push({ metric: 'build time (s)', ours: buildOurs / 1000, base: buildDir / 1000, npm: buildNpm4 / 1000, unit: 's' });
-  rows.push({ metric: 'memory (MB)', ours: memOurs / 1048576, base: memDir / 1048576, npm: memNpm4 / 1048576, unit: 'MB' });
+  rows.push({ metric: 'build time (s)', ours: buildOurs / 1000, base: buildDir / 1000, prev: buildPrev / 1000, npm: buildNpm4 / 1000, unit: 's' });
+  rows.push({ metric: 'memory (MB)', ours: memOurs / 1048576, base: memDir / 1048576, prev: memPrev / 1048576, npm: memNpm4 / 1048576, unit: 'MB' });
   for (const x of rows) {
     const v = (y: number | undefined): string => (y === undefined ? 'n/a' : x.unit === 'rate' ? fmtRate(y) : y.toFixed(2));
-    log(`${x.metric}: ours ${v(x.ours)}, DIR-24-8 ${v(x.base)} (${fmtRatio(x.ours, x.base)}), npm ${v(x.npm)} (${fmtRatio(x.ours, x.npm)})`);
+    const p = x.prev === undefined ? '' : `, previous trie ${v(x.prev)} (${fmtRatio(x.prev, x.base)} of DIR-24-8)`;
+    log(`${x.metric}: ours ${v(x.ours)}, DIR-24-8 ${v(x.base)} (${fmtRatio(x.ours, x.base)})${p}, npm ${v(x.npm)} (${fmtRatio(x.ours, x.npm)})`);
   }
   log(`batch vs DIR-24-8 single-call rate: random ${fmtRatio(obRnd, dRnd)}, table-derived ${fmtRatio(obDer, dDer)}`);
 
@@ -453,8 +575,8 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
   const md: string[] = [];
   const cell = (x: Row, y: number | undefined): string => (y === undefined ? 'n/a' : x.unit === 'rate' ? fmtRate(y) : x.unit === 's' ? `${y.toFixed(2)} s` : `${y.toFixed(1)} MB`);
   md.push(`IPv4, ${n4} prefixes (npm: ${npmSubset4}-prefix subset, time-bounded lookups)`, '');
-  md.push('| metric | ours | DIR-24-8 | ours / DIR-24-8 | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|');
-  for (const x of rows) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
+  md.push('| metric | ours | DIR-24-8 | ours / DIR-24-8 | previous trie | previous / DIR-24-8 | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|---|---|');
+  for (const x of rows) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.prev)} | ${fmtRatio(x.prev ?? 0, x.prev === undefined ? undefined : x.base)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
   md.push('', `Batch lookups against the DIR-24-8 single-call rate: random ${fmtRatio(obRnd, dRnd)}, table-derived ${fmtRatio(obDer, dDer)}.`);
   md.push('', `IPv6, ${n6} prefixes (baseline: hash per length; npm: ${npmSubset6}-prefix subset, time-bounded lookups)`, '');
   md.push('| metric | ours | hash per length | ours / hash | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|');

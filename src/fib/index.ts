@@ -31,6 +31,9 @@
  * Not here: what a next hop means (fib.ts).
  */
 import { LpmTrie, popcount32 } from './lpm-trie.js';
+import { Ipv4Lpm } from './ipv4-dir.js';
+
+export { Ipv4Lpm };
 
 export { NO_ROUTE, MAX_VALUE } from './lpm-trie.js';
 
@@ -52,111 +55,6 @@ export interface Ipv6Match {
   words: [number, number, number, number];
   len: number;
   nextHop: number;
-}
-
-export class Ipv4Lpm {
-  private readonly t = new LpmTrie(1);
-  private readonly key = new Uint32Array(1);
-
-  get size(): number {
-    return this.t.size;
-  }
-
-  insert(addr: number, len: number, nextHop: number): void {
-    this.key[0] = addr;
-    this.t.insert(this.key, len, nextHop);
-  }
-
-  remove(addr: number, len: number): boolean {
-    this.key[0] = addr;
-    return this.t.remove(this.key, len);
-  }
-
-  /** The next hop stored for exactly this prefix, or -1. */
-  get(addr: number, len: number): number {
-    this.key[0] = addr;
-    return this.t.get(this.key, len);
-  }
-
-  lookup(addr: number): number {
-    const t = this.t;
-    if (t.pending !== 0) t.flush();
-    let v = t.root[addr >>> 16];
-    if (v >= -1) return v;
-    const mem = t.mem;
-    let o = -2 - v;
-    let w = (addr >>> 13) & 7;
-    v = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << ((addr >>> 8) & 31)) - 1))];
-    if (v >= -1) return v;
-    o = -2 - v;
-    w = (addr >>> 5) & 7;
-    return mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (addr & 31)) - 1))];
-  }
-
-  /**
-   * Look up addrs[i] into out[i] for i < min(lengths). Works in waves (all
-   * first-level reads, then all second-level steps, then third) so that the
-   * memory accesses of different addresses overlap.
-   */
-  lookupBatch(addrs: Uint32Array, out: Int32Array): void {
-    const t = this.t;
-    if (t.pending !== 0) t.flush();
-    const root = t.root;
-    const mem = t.mem;
-    const n = Math.min(addrs.length, out.length);
-    let deeper = 0;
-    for (let i = 0; i < n; i++) {
-      const v = root[addrs[i] >>> 16];
-      out[i] = v;
-      if (v <= -2) deeper = 1;
-    }
-    if (deeper === 0) return;
-    deeper = 0;
-    for (let i = 0; i < n; i++) {
-      const v = out[i];
-      if (v <= -2) {
-        const a = addrs[i];
-        const o = -2 - v;
-        const w = (a >>> 13) & 7;
-        let x = mem[o + w] & ((2 << ((a >>> 8) & 31)) - 1);
-        x = x - ((x >>> 1) & 0x55555555);
-        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-        x = (x + (x >>> 4)) & 0x0f0f0f0f;
-        const r = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + (Math.imul(x, 0x01010101) >>> 24)];
-        out[i] = r;
-        if (r <= -2) deeper = 1;
-      }
-    }
-    if (deeper === 0) return;
-    for (let i = 0; i < n; i++) {
-      const v = out[i];
-      if (v <= -2) {
-        const a = addrs[i];
-        const o = -2 - v;
-        const w = (a >>> 5) & 7;
-        out[i] = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (a & 31)) - 1))];
-      }
-    }
-  }
-
-  /** Every stored prefix covering addr, shortest first (for `explain`). */
-  matches(addr: number): Ipv4Match[] {
-    this.key[0] = addr;
-    return this.t.matches(this.key).map((m) => ({ addr: m.key[0], len: m.len, nextHop: m.value }));
-  }
-
-  forEach(fn: (addr: number, len: number, nextHop: number) => void): void {
-    this.t.forEach((k, len, v) => fn(k[0], len, v));
-  }
-
-  memory(): LpmMemory {
-    return this.t.byteLength();
-  }
-
-  /** Apply queued updates now (lookups do this themselves). */
-  flush(): void {
-    this.t.flush();
-  }
 }
 
 export class Ipv6Lpm {
