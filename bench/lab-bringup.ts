@@ -14,7 +14,7 @@
  *
  *   node dist/bench/lab-bringup.js [--quick] [--sizes=50,100] [--runs=3] [--no-stages]
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createLabDir } from '../lab/journal.js';
@@ -142,9 +142,45 @@ async function main(): Promise<void> {
         console.log(`| ${s} | ${cells.join(' | ')} |`);
       }
     }
+    await routerMemory(runDir);
   } finally {
     await execa(process.execPath, [cli, 'clean'], { env: { ANYCAST_LAB_RUN_DIR: runDir }, reject: false });
     rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** Resident memory of one process (VmRSS, kB → MB) from /proc. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * Memory per router process, beside BIRD and FRR in the same lab
+ * (topologies/mixed-bird-frr.yaml, converged): RSS of each of our router
+ * processes, of BIRD, and of FRR's zebra + bgpd together.
+ */
+async function routerMemory(runDir: string): Promise<void> {
+  const name = 'benchmem';
+  const env = { ANYCAST_LAB_RUN_DIR: runDir };
+  const topo = join(packageRoot(), 'topologies/mixed-bird-frr.yaml');
+  await execa(process.execPath, [cli, 'up', topo, '--name', name], { env });
+  try {
+    await execa(process.execPath, [cli, 'wait', '--converged', '--lab', name, '--timeout', '60'], { env, reject: false });
+    await new Promise((r) => setTimeout(r, 2000)); // BIRD and FRR settle after our routers do
+    const procs = readFileSync(join(runDir, name, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'process') as { pid: number; node: string; role: string }[];
+    const ours = procs.filter((p) => p.role === 'router').map((p) => rssMb(p.pid));
+    const bird = procs.filter((p) => p.role === 'bird').map((p) => rssMb(p.pid));
+    const frr = [...new Set(procs.filter((p) => p.role === 'zebra' || p.role === 'bgpd').map((p) => p.node))].map((node) =>
+      procs.filter((p) => p.node === node && (p.role === 'zebra' || p.role === 'bgpd')).reduce((a, p) => a + rssMb(p.pid), 0));
+    const med = (xs: number[]) => (xs.length ? median(xs) : NaN);
+    console.log(`\nMemory per router process (RSS, mixed-bird-frr lab, converged):\n| process | RSS |\n|---|---|`);
+    console.log(`| our router (median of ${ours.length}) | ${med(ours).toFixed(1)} MB |`);
+    console.log(`| BIRD | ${med(bird).toFixed(1)} MB (ours / BIRD ${(med(ours) / med(bird)).toFixed(1)}x) |`);
+    console.log(`| FRR zebra + bgpd | ${med(frr).toFixed(1)} MB (ours / FRR ${(med(ours) / med(frr)).toFixed(2)}x) |`);
+  } finally {
+    await execa(process.execPath, [cli, 'down', name], { env, reject: false });
   }
 }
 

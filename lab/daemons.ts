@@ -11,10 +11,10 @@
  * foreground with its own control socket; FRR as zebra + bgpd with
  * per-instance sockets in a directory owned by user frr.
  */
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { labDir } from './journal.js';
+import { labDir, runRoot } from './journal.js';
 import { namespaceName } from './plan.js';
 import { processAlive, spawnInNamespace, waitFor } from './processes.js';
 import type { Topology, TopologyNode } from './topology/types.js';
@@ -120,6 +120,11 @@ export async function startDaemons(lab: string, topo: Topology): Promise<void> {
       }, 10_000);
     } else {
       const { uid, gid } = frrIds();
+      // FRR drops to user frr: the run directories above its own must let it through.
+      for (const d of [runRoot(), labDir(lab)]) {
+        const mode = statSync(d).mode & 0o777;
+        if ((mode & 0o001) === 0) chmodSync(d, mode | 0o011);
+      }
       chownSync(dir, uid, gid);
       const zconf = join(dir, 'zebra.conf');
       const bconf = join(dir, 'bgpd.conf');
