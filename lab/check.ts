@@ -203,10 +203,13 @@ export function pingSummary(output: string): string {
   return lines.find((l) => /packets transmitted/.test(l)) ?? (lines[lines.length - 1] ?? 'no output');
 }
 
-export function evalReach(c: ReachCheck, address: string, replied: boolean, output: string): CheckResult {
+export function evalReach(c: ReachCheck, address: string, replied: boolean, output: string, topo?: Topology): CheckResult {
   const target = c.to === address ? address : `${c.to} (${address})`;
   const expected = c.expect ? `${c.from} reaches ${target}` : `${c.from} cannot reach ${target}`;
-  const summary = pingSummary(output);
+  const summary = pingSummary(output).replace(/^From ([0-9a-fA-F.:]+)/, (m, a: string) => {
+    const n = topo ? nodeOfAddress(topo, a) : undefined;
+    return n ? `${m} (${n})` : m;
+  });
   const found = replied ? 'ping answered' : `no reply: ${summary}`;
   if (replied === c.expect) return result(c, true, expected, found, replied ? `${c.from} reaches ${target}` : `${c.from} cannot reach ${target}, as required (${summary})`);
   return result(c, false, expected, found, c.expect
@@ -237,7 +240,10 @@ export function evalTraceroute(c: TracerouteCheck, address: string, hopAddresses
   const found = names.join(' -> ') || '(no hops)';
   if (found === expected) return result(c, true, expected, found, `traceroute from ${c.from} to ${c.to} goes ${found}`);
   const i = expectedHops.findIndex((h, k) => names[k] !== h);
-  const at = i >= 0 ? `; hop ${i + 1} is ${names[i] ?? 'missing'} instead of ${expectedHops[i]}` : '';
+  let at = '';
+  if (i >= 0 && i >= names.length) at = `; the trace stops after ${names[names.length - 1] ?? c.from}, where ${expectedHops[i]} should come next`;
+  else if (i >= 0) at = `; hop ${i + 1} is ${names[i]} instead of ${expectedHops[i]}`;
+  else if (names.length > expectedHops.length) at = `; it goes on past ${expectedHops[expectedHops.length - 1]} to ${names.slice(expectedHops.length).join(' -> ')}`;
   return result(c, false, expected, found, `traceroute from ${c.from} to ${c.to} should go ${expected}, but it goes ${found}${at}`);
 }
 
@@ -278,7 +284,7 @@ async function runOne(lab: string, topo: Topology, c: Check): Promise<CheckResul
       if (!address) throw new LabError(`reach: '${c.to}' is neither a node nor an address`);
       const ping6 = address.includes(':') ? ['-6'] : [];
       const r = await execa('ip', ['netns', 'exec', namespaceName(lab, c.from), 'ping', ...ping6, '-c2', '-i0.2', '-W1', '-n', address], { reject: false, all: true });
-      return evalReach(c, address, r.exitCode === 0, String(r.all ?? ''));
+      return evalReach(c, address, r.exitCode === 0, String(r.all ?? ''), topo);
     }
     case 'traceroute': {
       requireNode(topo, c.from, 'from');
