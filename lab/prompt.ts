@@ -50,6 +50,17 @@ export function substituteNodeNames(topo: Topology, argv: readonly string[]): st
   });
 }
 
+/**
+ * `fail`/`failover` arguments in either spelling: the prompt's `SERVER KIND`
+ * or the shell's `SERVER --how KIND` (what the topologies' comments show).
+ */
+export function serverAndHow(args: readonly string[]): [string | undefined, string] {
+  const rest = [...args];
+  const i = rest.indexOf('--how');
+  const flagged = i >= 0 ? rest.splice(i, 2)[1] : undefined;
+  return [rest[0], flagged ?? rest[1] ?? 'service'];
+}
+
 const PROMPT_COMMANDS: Record<string, PromptCommand> = {
   help: { usage: 'help', help: 'List the commands.', run: async (ctx) => ctx.write(promptHelp()) },
   nodes: { usage: 'nodes', help: 'List all nodes.', run: async (ctx) => ctx.write(formatNodes(ctx.topo)) },
@@ -156,11 +167,11 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
     },
   },
   fail: {
-    usage: `fail SERVER ${FAILURE_KINDS.join('|')}`,
-    help: 'Break an anycast server (service, kill, freeze, link, blackhole, drain).',
+    usage: 'fail SERVER [--how] KIND',
+    help: `Break an anycast server; KIND: ${FAILURE_KINDS.join(', ')} (default service).`,
     async run(ctx, args) {
-      const [server, how = 'service'] = args;
-      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: fail SERVER ${FAILURE_KINDS.join('|')}`);
+      const [server, how] = serverAndHow(args);
+      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: fail SERVER [--how] ${FAILURE_KINDS.join('|')}`);
       const r = await failServer(ctx.lab, ctx.topo, server, how as FailureKind);
       ctx.write(`*** ${server} failed (${how}): ${r.detail}\n`);
     },
@@ -175,11 +186,11 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
     },
   },
   failover: {
-    usage: `failover SERVER ${FAILURE_KINDS.join('|')}`,
+    usage: 'failover SERVER [--how] KIND',
     help: 'Stream probes from every client across a failure of SERVER; outage and probes lost per client.',
     async run(ctx, args) {
-      const [server, how = 'service'] = args;
-      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: failover SERVER ${FAILURE_KINDS.join('|')}`);
+      const [server, how] = serverAndHow(args);
+      if (!server || !(FAILURE_KINDS as readonly string[]).includes(how)) throw new LabError(`usage: failover SERVER [--how] ${FAILURE_KINDS.join('|')}`);
       ctx.write(formatFailover(await failover(ctx.lab, ctx.topo, server, how as FailureKind, { address: defaultAnycastAddress(ctx.topo) })));
     },
   },

@@ -164,6 +164,11 @@ describe.runIf(root)('the lab> prompt in a pseudo-terminal (root)', () => {
     expect(s).toMatch(/r1\s+fib remove 192\.0\.2\.0\/24 via \S+ dev r1-eth2/);
   });
 
+  it('fail takes the shell\'s spelling too (fail b --how link), and a bad kind is a one-line usage error', async () => {
+    expect(await pty.run('fail b --how bogus', /\*\*\*/)).toMatch(/^\*\*\* usage: fail SERVER \[--how\] service\|kill\|freeze\|link\|blackhole\|drain$/m);
+    expect(await pty.run('fail b --how link', /\*\*\*/)).toMatch(/^\*\*\* b failed \(link\): link\(s\) down: b-eth0$/m);
+  });
+
   it('exit takes the lab down: no namespace left, exit status 0', async () => {
     pty.type('exit');
     const r = await pty.proc;
