@@ -107,6 +107,23 @@ describe.runIf(root)('lab lifecycle (root)', () => {
       await lab(['down', name]);
     }
   });
+  it('a Mininet custom topology file (test/fixtures/mininet-custom.py) imports and runs, its link options applied', async () => {
+    const name = uniqueLabName('c');
+    const up = await lab(['up', '--custom', 'test/fixtures/mininet-custom.py', '--topo', 'dumbbell', '--name', name]);
+    expect(up.stdout).toMatch(/up: 6 nodes, 5 links/);
+    try {
+      const links = (await lab(['links', '--lab', name])).stdout;
+      expect(links).toContain('s1-eth3<->s2-eth1 (OK OK)');
+      // h1 (10.0.0.101, as the file says) to h3 across the 5 ms bottleneck: RTT at least 10 ms; the link has 2% loss, so some of 10 may be lost.
+      const r = await lab(['exec', '--lab', name, 'h1', 'ping', '-c', '10', '-i', '0.1', '-n', '10.0.0.3'], { reject: false });
+      const m = /= ([\d.]+)\/([\d.]+)\//.exec(String(r.stdout));
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThan(9.5);
+      expect(String((await lab(['dump', '--lab', name])).stdout)).toContain('h1-eth0:10.0.0.101/8');
+    } finally {
+      await lab(['down', name]);
+    }
+  });
 });
 
 describe.runIf(root)('links as Mininet lists them (root, mininet installed)', () => {
