@@ -337,7 +337,9 @@ export function evalFailover(c: FailoverCheck, rows: readonly { client: string; 
   if (!affected.length) {
     return result(c, false, expected, 'no client was on it', `no client was answered by ${c.server} before the failure (${rows.map((r) => `${r.client} -> ${r.before ?? 'none'}`).join(', ') || 'no clients'}), so its failover cannot be measured`);
   }
-  const found = affected.map((r) => `${r.client}: ${r.before} -> ${r.after ?? 'nothing'}${r.outageMs !== undefined ? ` after ${(r.outageMs / 1000).toFixed(2)} s` : ''}`).join(', ');
+  const found = affected.map((r) => (r.after && r.after !== r.before
+    ? `${r.client}: ${r.before} -> ${r.after}${r.outageMs !== undefined ? ` after ${(r.outageMs / 1000).toFixed(2)} s` : ''}`
+    : `${r.client}: ${r.before} -> no other server answered`)).join(', ');
   const problems: string[] = [];
   for (const r of affected) {
     if (!r.after || r.after === c.server) problems.push(`${r.client} was not answered by another server within ${c.timeoutMs / 1000} s`);
