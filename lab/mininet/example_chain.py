@@ -23,11 +23,13 @@ Exit status 0 when h1's pings to h2 are answered.
 """
 
 import argparse
+import inspect
 import os
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# `mn --custom` runs this file with exec() and no __file__: the code object knows the path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(inspect.currentframe().f_code.co_filename)))
 
 from mininet.cli import CLI  # noqa: E402
 from mininet.log import info, setLogLevel  # noqa: E402
