@@ -11,6 +11,7 @@
  *
  *   node --expose-gc dist/bench/bgp-propagation.js [--quick] [--sizes 100000,1000000]
  *        [--runs 3] [--dut none,ours,bird,frr] [--per-path 8] [--kernel] [--timeout S]
+ *        [--profile DIR]   (V8 CPU profile of our router, node --cpu-prof)
  *
  * Root is needed (namespaces); without it the benchmark says so and exits 0.
  * Each run makes three namespaces with unique names, injector — DUT —
@@ -71,6 +72,8 @@ interface Options {
   perPath: number;
   kernel: boolean;
   timeoutS?: number;
+  /** Directory for a V8 CPU profile of our router (`node --cpu-prof`). */
+  profileDir?: string;
 }
 
 // ---------------------------------------------------------------- processes
@@ -251,7 +254,7 @@ function frrIds(): { uid: number; gid: number } {
 }
 
 /** Starts the DUT in `ns`; returns its processes (their PIDs are the daemons': `ip netns exec` execs). */
-async function startDut(dut: Dut, ns: string, lab: string, dir: string, kernel: boolean): Promise<ChildProcess[]> {
+async function startDut(dut: Dut, ns: string, lab: string, dir: string, kernel: boolean, profileDir?: string): Promise<ChildProcess[]> {
   const run = (name: string, argv: string[]): ChildProcess => {
     const log = createWriteStream(join(dir, `${name}.log`));
     const p = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -267,7 +270,7 @@ async function startDut(dut: Dut, ns: string, lab: string, dir: string, kernel: 
   if (dut === 'ours') {
     const cfg = join(dir, 'dut.json');
     writeFileSync(cfg, JSON.stringify(oursConf(lab, dir, kernel)));
-    const p = run('ours', [process.execPath, ROUTER_JS, cfg]);
+    const p = run('ours', [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ROUTER_JS, cfg]);
     await waitUntil('our router', 15_000, () => check(p, 'ours')() && existsSync(join(dir, 'dut.sock')));
     return [p];
   }
@@ -356,7 +359,7 @@ export async function runOnce(dut: Dut, n: number, opts: Options): Promise<RunRe
       ? new Peer(net.dut, { ...base, role: 'collector', listen: { host: '10.0.1.2' }, localAs: DUT_AS, peerAs: INJ_AS, routerId: '10.0.1.2' })
       : new Peer(net.col, { ...base, role: 'collector', connect: { host: '10.0.2.1', localAddress: '10.0.2.2' }, localAs: COL_AS, peerAs: DUT_AS, routerId: '10.0.2.2' });
     peers.push(collector);
-    const dutProcs = await startDut(dut, net.dut, tag, dir, opts.kernel);
+    const dutProcs = await startDut(dut, net.dut, tag, dir, opts.kernel, opts.profileDir);
     procs.push(...dutProcs);
     const pids = dutProcs.map((p) => p.pid!);
     const ready = await injector.wait('ready', 120_000, 'injector build');
@@ -438,6 +441,7 @@ function parseArgs(argv: string[]): Options {
   const duts = (val('--dut') ?? 'none,ours,bird,frr').split(',').map((s) => s.trim()) as Dut[];
   for (const d of duts) if (!(d in DUT_LABEL)) throw new Error(`unknown DUT '${d}' (none, ours, bird, frr)`);
   const timeout = val('--timeout');
+  const profileDir = val('--profile');
   return {
     sizes: (val('--sizes') ?? (quick ? '20000' : '100000,1000000')).split(',').map(Number),
     runs: Number(val('--runs') ?? (quick ? 1 : 3)),
@@ -445,6 +449,7 @@ function parseArgs(argv: string[]): Options {
     perPath: Number(val('--per-path') ?? 8),
     kernel: argv.includes('--kernel'),
     ...(timeout ? { timeoutS: Number(timeout) } : {}),
+    ...(profileDir ? { profileDir } : {}),
   };
 }
 
