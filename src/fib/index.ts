@@ -13,20 +13,27 @@
  *   lookupBatch(addrs: Uint32Array /4 words per address/, out: Int32Array)
  *   matches(w0, w1, w2, w3)
  *
- * Both use the same engine (lpm-trie.ts): a 16-bit first level then 8-bit
- * nodes, each run-length compressed behind a 256-bit bitmap with per-word
- * byte counts and the leaves inline (44 bytes + 4 per run), leaf-pushed,
- * with incremental updates re-deriving only the changed range from an
- * exact-match hash table. For IPv6 this sits between the two plain choices
- * measured here (an uncompressed 16-8-8 trie: fast but 371 MB; a hash per
- * length: small but one probe per prefix length present): 250k prefixes fit
- * in about 60 MB, a miss outside the table costs one read, a /48 the first
- * level plus 4 node reads. See docs/benchmarks.md for where it stands.
+ * IPv4 is a leaf-pushed DIR-16-8-8 table with 16-bit leaves (ipv4-dir.ts):
+ * a lookup is one read of a 256 KB first level and, under a /16 holding longer
+ * prefixes, one 2-byte read of its 512-byte chunk. Its limits: at most 32,767
+ * distinct next-hop values present at once and 32,768 /24s holding prefixes
+ * longer than /24 (RangeError past them).
+ *
+ * IPv6 uses lpm-trie.ts: a 16-bit first level and 8-bit nodes, each run-length
+ * compressed behind a 256-bit bitmap with per-word byte counts and the leaves
+ * inline (44 bytes + 4 per run), leaf-pushed, with incremental updates
+ * re-deriving only the changed range from an exact-match hash table. It sits
+ * between the two plain choices measured here (an uncompressed 16-8-8 trie:
+ * fast but 371 MB; a hash per length: small but one probe per prefix length
+ * present): 250k prefixes fit in about 60 MB, a miss outside the table costs
+ * one read, a /48 the first level plus 4 node reads. See docs/benchmarks.md
+ * for where both stand.
  *
  * Host bits of inserted/removed prefixes are ignored (masked). Next hops are
  * integers in [0, 2^30); anything else is a programming error (RangeError).
- * Changes are applied lazily: the first lookup after a batch of updates
- * applies them, grouped per node.
+ * IPv6 changes are applied lazily: the first lookup after a batch of updates
+ * applies them, grouped per node. IPv4 changes apply at once, except a bulk
+ * load into an empty table, which is built by the first lookup or flush().
  *
  * Not here: what a next hop means (fib.ts).
  */

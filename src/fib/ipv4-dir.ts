@@ -18,16 +18,19 @@
  * groups, not millions), and at most 32,768 /24s holding prefixes longer
  * than /24. Next hops are integers in [0, 2^30).
  *
- * Updates are incremental, re-derived from the exact-match table
- * (prefix-table.ts): a prefix of length <= S1 rewrites the level-1 slots it
- * covers whose source length (`l1Len`) is not longer, pushing a new default
- * into the chunks below them; a prefix of length S1+1..24 re-derives the slots
- * of its range in one chunk (its own value or the longest shorter prefix, then
- * the longer prefixes inside it found by probing only the lengths that chunk
- * has held); a prefix longer than /24 edits one level-3 chunk, which keeps a
- * source length per entry. Chunks whose last prefix goes are freed. A bulk
- * load into an empty table only fills the exact-match table; the first lookup
- * (or `flush()`) builds the arrays in one pass, shortest prefixes first.
+ * Updates are incremental and DIR-style (each entry knows the length of the
+ * prefix it came from), with the exact-match table (prefix-table.ts) as the
+ * source of truth: a prefix of length <= S1 rewrites the level-1 slots it
+ * covers whose source (`l1Len`) is not longer, pushing a new default into the
+ * chunks below them (entries whose source is "the default"); a prefix of
+ * length S1+1..24 rewrites the entries of its range in one chunk whose source
+ * (4 bits per entry, `l2Src`) is not longer; a prefix longer than /24 does the
+ * same in one level-3 chunk (`l3Len`). A remove gives the entries that came
+ * from the removed prefix to the longest shorter prefix, found by probing the
+ * table only at lengths present. Chunks whose last prefix goes are freed. A
+ * bulk load into an empty table only fills the exact-match table; the first
+ * lookup (or `flush()`) builds the arrays in one pass, shortest prefixes
+ * first, chunk by chunk.
  *
  * Not here: IPv6 (lpm-trie.ts), next-hop meaning (fib.ts).
  */
@@ -38,8 +41,8 @@ const B2 = 24 - S1;
 const C2 = 1 << B2;
 const L1N = 1 << S1;
 const SH1 = 32 - S1;
-/** words of the per-chunk "explicit" bitmap */
-const EW = C2 >= 32 ? C2 >>> 5 : 1;
+/** bytes of the per-chunk source lengths (4 bits per entry) */
+const SB = C2 >>> 1;
 const MAX_VALUE = 0x3fffffff;
 const MAX_VALUES = 0x7fff;
 const MAX_L3 = 0x8000;
@@ -84,9 +87,8 @@ export class Ipv4Lpm {
   private readonly l2Free: number[] = [];
   private l2Def = new Uint16Array(64);
   private l2Cnt = new Int32Array(64);
-  /** bit i: a prefix of length S1+1+i has been stored in this chunk (never cleared; skips probes) */
-  private l2Mask = new Uint16Array(64);
-  private l2Expl = new Int32Array(64 * EW);
+  /** per entry, 4 bits: source prefix length - S1, or 0 when the value is the chunk's default */
+  private l2Src = new Uint8Array(64 * SB);
 
   // level 3
   private l3 = new Uint16Array(256 * 16);
@@ -152,11 +154,12 @@ export class Ipv4Lpm {
   private growL2(cap: number): void {
     const g16 = (a: Uint16Array, per: number): Uint16Array<ArrayBuffer> => { const b = new Uint16Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     const g32 = (a: Int32Array, per: number): Int32Array<ArrayBuffer> => { const b = new Int32Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
+    const src = new Uint8Array(cap * SB);
+    src.set(this.l2Src.subarray(0, Math.min(this.l2Src.length, cap * SB)));
+    this.l2Src = src;
     this.l2 = g16(this.l2, C2);
     this.l2Def = g16(this.l2Def, 1);
-    this.l2Mask = g16(this.l2Mask, 1);
     this.l2Cnt = g32(this.l2Cnt, 1);
-    this.l2Expl = g32(this.l2Expl, EW);
     this.l2Cap = cap;
   }
 
@@ -184,8 +187,7 @@ export class Ipv4Lpm {
     this.l2.fill(d, c * C2, c * C2 + C2);
     this.l2Def[c] = d;
     this.l2Cnt[c] = 0;
-    this.l2Mask[c] = 0;
-    this.l2Expl.fill(0, c * EW, c * EW + EW);
+    this.l2Src.fill(0, c * SB, c * SB + SB);
     this.l1[s] = -2 - c;
     return c;
   }
@@ -223,10 +225,7 @@ export class Ipv4Lpm {
   private setChunkDef(c: number, d: number): void {
     if (this.l2Def[c] === d) return;
     this.l2Def[c] = d;
-    const ex = this.l2Expl;
-    for (let s = 0; s < C2; s++) {
-      if ((ex[c * EW + (s >>> 5)] & (1 << (s & 31))) === 0) this.setL2Slot(c, s, d);
-    }
+    for (let s = 0; s < C2; s++) if (this.srcOf(c, s) === 0) this.setL2Slot(c, s, d);
   }
 
   private setL1(s: number, v: number, tag: number): void {
@@ -236,10 +235,14 @@ export class Ipv4Lpm {
     else this.setChunkDef(-2 - e, this.valueIndex(v));
   }
 
-  private setExpl(c: number, s: number, on: boolean): void {
-    const w = c * EW + (s >>> 5);
-    if (on) this.l2Expl[w] |= 1 << (s & 31);
-    else this.l2Expl[w] &= ~(1 << (s & 31));
+  private srcOf(c: number, s: number): number {
+    return (this.l2Src[c * SB + (s >>> 1)] >>> ((s & 1) << 2)) & 15;
+  }
+
+  private setSrc(c: number, s: number, tag: number): void {
+    const i = c * SB + (s >>> 1);
+    const sh = (s & 1) << 2;
+    this.l2Src[i] = (this.l2Src[i] & ~(15 << sh)) | (tag << sh);
   }
 
   /** Longest stored prefix covering a with length in [minLen, len), or -1; its length in coverLen. */
@@ -254,40 +257,6 @@ export class Ipv4Lpm {
     }
     this.coverLen = -1;
     return -1;
-  }
-
-  /**
-   * Re-derive the level-2 slots of prefix (a, len), S1 < len <= 24, in chunk c:
-   * the base value (index d, explicit or pushed from above), then every longer
-   * prefix inside it up to /24, shortest first.
-   */
-  private paintL2(c: number, a: number, len: number, d: number, explicit: boolean): void {
-    const lo = (a >>> 8) & (C2 - 1);
-    const n = 1 << (24 - len);
-    for (let s = lo; s < lo + n; s++) {
-      this.setL2Slot(c, s, d);
-      this.setExpl(c, s, explicit);
-    }
-    const m = this.l2Mask[c];
-    const k = this.key;
-    for (let l = len + 1; l <= 24; l++) {
-      if ((m & (1 << (l - S1 - 1))) === 0) continue;
-      const subs = 1 << (l - len);
-      const step = 2 ** (32 - l);
-      const w = 1 << (24 - l);
-      for (let i = 0; i < subs; i++) {
-        const sub = a + i * step;
-        k[0] = sub;
-        const v = this.table.get(k, l);
-        if (v < 0) continue;
-        const vi = this.valueIndex(v);
-        const from = (sub >>> 8) & (C2 - 1);
-        for (let s = from; s < from + w; s++) {
-          this.setL2Slot(c, s, vi);
-          this.setExpl(c, s, true);
-        }
-      }
-    }
   }
 
   private freeChunk(s1: number, c: number): void {
@@ -307,8 +276,6 @@ export class Ipv4Lpm {
     if (!Number.isInteger(nextHop) || nextHop < 0 || nextHop > MAX_VALUE) throw new RangeError(`next hop ${nextHop} out of range 0..${MAX_VALUE}`);
     const a = mask(addr, len);
     this.key[0] = a;
-    const prev = this.table.get(this.key, len);
-    if (prev === nextHop) return;
     if (len > 24 && !this.deferred && this.l3Free.length === 0 && this.l3Top >= MAX_L3) {
       const e = this.l1[a >>> SH1];
       if (e >= -1 || this.l2[(-2 - e) * C2 + ((a >>> 8) & (C2 - 1))] < 0x8000) {
@@ -316,7 +283,8 @@ export class Ipv4Lpm {
       }
     }
     const d = this.acquire(nextHop);
-    this.table.set(this.key, len, nextHop);
+    const prev = this.table.set(this.key, len, nextHop);
+    if (prev === nextHop) { this.release(nextHop); return; }
     if (prev < 0) this.lenCount[len]++;
     if (!this.deferred) this.applyInsert(a, len, nextHop, d, prev < 0);
     if (prev >= 0) this.release(prev);
@@ -334,8 +302,13 @@ export class Ipv4Lpm {
     const c = this.ensureChunk(a >>> SH1);
     if (isNew) this.l2Cnt[c]++;
     if (len <= 24) {
-      this.l2Mask[c] |= 1 << (len - S1 - 1);
-      this.paintL2(c, a, len, d, true);
+      // DIR-style: entries whose source is not longer take the new value.
+      const tag = len - S1;
+      const lo = (a >>> 8) & (C2 - 1);
+      const hi = lo + (1 << (24 - len));
+      for (let s = lo; s < hi; s++) {
+        if (this.srcOf(c, s) <= tag) { this.setL2Slot(c, s, d); this.setSrc(c, s, tag); }
+      }
       return;
     }
     const k = this.ensureL3(c, (a >>> 8) & (C2 - 1));
@@ -377,9 +350,16 @@ export class Ipv4Lpm {
     const s1 = a >>> SH1;
     const c = -2 - this.l1[s1];
     if (len <= 24) {
+      // Entries that came from the removed prefix take the longest shorter one.
       const r = this.cover(a, len, S1 + 1);
-      if (r >= 0) this.paintL2(c, a, len, this.valueIndex(r), true);
-      else this.paintL2(c, a, len, this.l2Def[c], false);
+      const d = r >= 0 ? this.valueIndex(r) : this.l2Def[c];
+      const tag = r >= 0 ? this.coverLen - S1 : 0;
+      const from = len - S1;
+      const lo = (a >>> 8) & (C2 - 1);
+      const hi = lo + (1 << (24 - len));
+      for (let s = lo; s < hi; s++) {
+        if (this.srcOf(c, s) === from) { this.setL2Slot(c, s, d); this.setSrc(c, s, tag); }
+      }
     } else {
       const s = (a >>> 8) & (C2 - 1);
       const k = this.l2[c * C2 + s] & 0x7fff;
@@ -419,17 +399,26 @@ export class Ipv4Lpm {
     let i = 0;
     this.table.forEach((k, len, v) => { addrs[i] = k[0]; lens[i] = len; vs[i] = v; i++; byLen[len + 1]++; });
     for (let l = 1; l < 34; l++) byLen[l] += byLen[l - 1];
+    const byLenOrder = new Int32Array(n);
+    for (let j = 0; j < n; j++) byLenOrder[byLen[lens[j]]++] = j;
+    // Prefixes up to /S1 first (by length), then the longer ones grouped by
+    // their /S1 (stable, so by length within it): one chunk at a time, in
+    // address order, which keeps the writes local.
+    const short = byLen[S1];
     const order = new Int32Array(n);
-    for (let j = 0; j < n; j++) order[byLen[lens[j]]++] = j;
-    // Count the chunks first so that the level-2 arrays are allocated once, to size.
+    order.set(byLenOrder.subarray(0, short));
+    const bucket = new Int32Array(L1N + 1);
+    for (let j = short; j < n; j++) bucket[(addrs[byLenOrder[j]] >>> SH1) + 1]++;
     let chunks = 0;
-    const seen = new Uint8Array(L1N);
-    for (let j = 0; j < n; j++) {
-      if (lens[j] > S1) {
-        const s = addrs[j] >>> SH1;
-        if (seen[s] === 0) { seen[s] = 1; chunks++; }
-      }
+    for (let b = 1; b <= L1N; b++) {
+      if (bucket[b] !== 0) chunks++;
+      bucket[b] += bucket[b - 1];
     }
+    for (let j = short; j < n; j++) {
+      const p = byLenOrder[j];
+      order[short + bucket[addrs[p] >>> SH1]++] = p;
+    }
+    // Allocate the level-2 arrays once, to size.
     if (chunks > this.l2Cap) this.growL2(chunks);
     const l1 = this.l1;
     const l1Len = this.l1Len;
@@ -448,11 +437,11 @@ export class Ipv4Lpm {
       const c = this.ensureChunk(a >>> SH1);
       this.l2Cnt[c]++;
       if (len <= 24) {
-        this.l2Mask[c] |= 1 << (len - S1 - 1);
         const lo = (a >>> 8) & (C2 - 1);
         const w = 1 << (24 - len);
-        this.l2.fill(d, c * C2 + lo, c * C2 + lo + w);
-        for (let s = lo; s < lo + w; s++) this.l2Expl[c * EW + (s >>> 5)] |= 1 << (s & 31);
+        const l2 = this.l2;
+        const base = c * C2;
+        for (let s = lo; s < lo + w; s++) { l2[base + s] = d; this.setSrc(c, s, len - S1); }
       } else {
         const k = this.ensureL3(c, (a >>> 8) & (C2 - 1));
         this.l3Cnt[k]++;
@@ -518,7 +507,7 @@ export class Ipv4Lpm {
 
   memory(): Ipv4LpmMemory {
     const structure = this.l1.byteLength + this.l1Len.byteLength + this.l2.byteLength + this.l2Def.byteLength +
-      this.l2Cnt.byteLength + this.l2Mask.byteLength + this.l2Expl.byteLength + this.l3.byteLength +
+      this.l2Cnt.byteLength + this.l2Src.byteLength + this.l3.byteLength +
       this.l3Len.byteLength + this.l3Def.byteLength + this.l3Cnt.byteLength + this.vals.byteLength + this.refs.byteLength;
     const table = this.table.byteLength();
     return { structure, table, total: structure + table };
