@@ -1,8 +1,11 @@
 """Mininet nodes that run anycast-lab's router process.
 
 Owns: AnycastLabRouter, a Mininet ``Node`` whose namespace runs our BGP
-router (``node <repo>/dist/src/router/main.js CONFIG.json``), and
-wait_converged(), which asks every such router over its control socket
+router (``node <repo>/dist/src/router/main.js CONFIG.json``);
+AnycastLabServer, an anycast site (the same router process as its BGP
+speaker, plus our whoami/DNS service on the anycast addresses and the
+health checker that announces the prefixes while the service answers);
+and wait_converged(), which asks every such node over its control socket
 whether its BGP sessions are up and quiet.
 
 The router's JSON configuration (contract: src/router/config.ts) is written
@@ -26,9 +29,15 @@ router mirrors into it).
 Files: ``$ANYCAST_LAB_MININET_DIR`` (default: a fresh /tmp directory per
 Python process) holds ``<node>.json``, ``<node>.log`` and ``<node>.sock``.
 
+Anycast sites: ``addNode('a', cls=AnycastLabServer, asn=64500,
+anycast=['192.0.2.53'], prefixes=['192.0.2.0/24'])``. The service answers
+whoami (UDP 7777) and DNS (``dig @192.0.2.53 id.server CH TXT`` gives the
+site's name); the health checker probes it every 500 ms (rise 2, fall 3)
+and tells the router to announce or withdraw (src/anycast/config.ts is the
+contract of both configs).
+
 Not supported: IPv6 sessions and addresses (Mininet's link parameters carry
-IPv4), route policies beyond accept-all, anycast servers (their service and
-health-check daemons are started by the lab, not by this module).
+IPv4), route policies beyond accept-all.
 """
 
 import json
@@ -44,6 +53,11 @@ from mininet.node import Node
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 ROUTER_MAIN = os.path.join(REPO, 'dist', 'src', 'router', 'main.js')
+SERVICE_MAIN = os.path.join(REPO, 'dist', 'src', 'anycast', 'service-main.js')
+HEALTH_MAIN = os.path.join(REPO, 'dist', 'src', 'anycast', 'health-main.js')
+NODE = shutil.which('node') or 'node'
+WHOAMI_PORT = 7777
+DNS_PORT = 53
 
 _run_dir = None
 
@@ -171,10 +185,13 @@ class AnycastLabRouter(Node):
             json.dump(cfg, f, indent=1)
         if os.path.exists(self.control_socket):
             os.unlink(self.control_socket)
-        log = open(os.path.join(d, self.name + '.log'), 'w')
-        node_bin = shutil.which('node') or 'node'
-        self.router = self.popen([node_bin, ROUTER_MAIN, self.config_file], stdout=log, stderr=subprocess.STDOUT)
+        self.router = self._spawn([NODE, ROUTER_MAIN, self.config_file], self.name)
+
+    def _spawn(self, argv, log_name):
+        log = open(os.path.join(run_dir(), log_name + '.log'), 'w')
+        p = self.popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
+        return p
 
     def bgp_status(self, timeout=2.0):
         """The router's `bgp.status` answer (sessions, established, msSinceLastUpdate), or None."""
@@ -182,15 +199,85 @@ class AnycastLabRouter(Node):
 
     def terminate(self):
         """Stops the router (SIGTERM: its sessions close with a Cease), then the node."""
-        p = self.router
-        if p is not None and p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        _stop(self.router)
         self.router = None
+        super().terminate()
+
+
+def _stop(p):
+    """SIGTERM, then SIGKILL after 5 s."""
+    if p is not None and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+class AnycastLabServer(AnycastLabRouter):
+    """An anycast site: our router as its BGP speaker (kernel forwarding off,
+    no connected subnets announced), the anycast addresses on lo, our
+    whoami/DNS service bound to them, and the health checker that announces
+    ``prefixes`` while the service answers and withdraws them when it stops.
+
+    Parameters: asn, anycast (addresses), prefixes (announced), hold,
+    keepalive, health (dict: intervalMs, rise, fall)."""
+
+    def __init__(self, name, **params):
+        super().__init__(name, **params)
+        self.service = None
+        self.health = None
+
+    def config(self, anycast=(), prefixes=(), health=None, **params):
+        if not anycast or not prefixes:
+            raise ValueError('%s: AnycastLabServer needs anycast=[addresses] and prefixes=[...]' % self.name)
+        self._anycast = {'addresses': [a.split('/')[0] for a in anycast], 'prefixes': list(prefixes)}
+        self._health = dict({'intervalMs': 500, 'rise': 2, 'fall': 3}, **(health or {}))
+        params['dataplane'] = 'kernel'
+        r = super().config(**params)
+        return r
+
+    def router_config(self, asn, neighbors=(), networks=(), dataplane='kernel', hold=9, keepalive=3, router_id=None):
+        cfg = super().router_config(asn, neighbors, networks, 'kernel', hold, keepalive, router_id)
+        cfg.update(kind='anycast-server', originateConnected=False, anycast=self._anycast)
+        return cfg
+
+    def start_router(self, cfg):
+        # A site never forwards transit; the service addresses live on lo.
+        for s in ('net.ipv4.ip_forward=0', 'net.ipv6.conf.all.forwarding=0'):
+            self.cmd('sysctl -qw ' + s)
+        for a in self._anycast['addresses']:
+            self.cmd('ip addr add %s/%d dev lo' % (a, 128 if ':' in a else 32))
+        super().start_router(cfg)
+        d = run_dir()
+        svc = {'version': 1, 'name': self.name, 'addresses': self._anycast['addresses'], 'whoamiPort': WHOAMI_PORT,
+               'dnsPort': DNS_PORT, 'zoneOrigin': 'anycast.example', 'controlSocket': os.path.join(d, self.name + '-service.sock')}
+        hc = dict({'version': 1, 'name': self.name, 'address': self._anycast['addresses'][0], 'whoamiPort': WHOAMI_PORT,
+                   'routerSocket': cfg['controlSocket'], 'serviceSocket': svc['controlSocket'],
+                   'controlSocket': os.path.join(d, self.name + '-health.sock'), 'drainMs': 2000}, **self._health)
+        for name, c in (('service', svc), ('health', hc)):
+            with open(os.path.join(d, '%s-%s.json' % (self.name, name)), 'w') as f:
+                json.dump(c, f, indent=1)
+        self.service = self._spawn([NODE, SERVICE_MAIN, os.path.join(d, self.name + '-service.json')], self.name + '-service')
+        # The checker talks to the router: start it once the router's control socket answers.
+        deadline = time.time() + 20
+        while self.bgp_status(timeout=0.5) is None and time.time() < deadline and self.router.poll() is None:
+            time.sleep(0.05)
+        self.health = self._spawn([NODE, HEALTH_MAIN, os.path.join(d, self.name + '-health.json')], self.name + '-health')
+
+    def service_control(self, action):
+        """Our service's control: 'stop' (the health checker then withdraws), 'start', 'reset-counters'."""
+        return control_request(os.path.join(run_dir(), self.name + '-service.sock'), 'anycast.control', {'action': action})
+
+    def anycast_status(self, timeout=2.0):
+        """The router's `anycast.status` (announced or not), or None."""
+        return control_request(self.control_socket, 'anycast.status', timeout=timeout)
+
+    def terminate(self):
+        for p in (self.health, self.service):
+            _stop(p)
+        self.health = self.service = None
         super().terminate()
 
 
@@ -221,7 +308,8 @@ def routers(net):
 
 
 def wait_converged(net, timeout=60.0, quiet_ms=1000):
-    """Waits until every router's sessions are Established and no UPDATE went by for quiet_ms.
+    """Waits until every router's sessions are Established, every anycast site
+    announces, and no UPDATE went by for quiet_ms.
 
     Returns the seconds it took; raises RuntimeError on timeout (naming the
     routers still waiting and where their logs are)."""
@@ -233,6 +321,12 @@ def wait_converged(net, timeout=60.0, quiet_ms=1000):
                 raise RuntimeError('%s: router process exited (%s); see %s' % (r.name, r.router.returncode, os.path.join(run_dir(), r.name + '.log')))
             st = r.bgp_status()
             ok = st is not None and st['established'] == st['sessions'] and (st['msSinceLastUpdate'] < 0 or st['msSinceLastUpdate'] >= quiet_ms)
+            if ok and isinstance(r, AnycastLabServer):
+                a = r.anycast_status()
+                ok = bool(a and a.get('announced'))
+                if not ok:
+                    waiting.append('%s (not announced)' % r.name)
+                    continue
             if not ok:
                 waiting.append('%s (%s)' % (r.name, 'no answer' if st is None else '%d/%d established' % (st['established'], st['sessions'])))
         if not waiting:

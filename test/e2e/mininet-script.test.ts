@@ -2,7 +2,9 @@
  * A Mininet script runs our routers: lab/mininet/example_chain.py builds
  * h1 - r1 - r2 - r3 - h2 with Debian's mininet (/usr/bin/python3, Linux
  * bridges, no controller) and lab/mininet/anycast_lab.py's AnycastLabRouter,
- * waits for BGP, and pings h2 from h1.
+ * waits for BGP, and pings h2 from h1; lab/mininet/example_anycast.py builds
+ * two anycast sites (AnycastLabServer) and moves the client from the nearer
+ * to the other when the nearer one's service stops.
  *
  * Containment: the script runs in a network namespace of its own (Mininet's
  * root-namespace side never touches the host's links) and in a PID
@@ -21,9 +23,9 @@ const ns = uniqueLabName('mn');
 let dir = '';
 let before: Record<string, string> = {};
 
-/** Runs the example in its own network and PID namespaces; never rejects. */
-async function runExample(args: string[]) {
-  return execa('ip', ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '/usr/bin/python3', 'lab/mininet/example_chain.py', ...args], {
+/** Runs an example script in its own network and PID namespaces; never rejects. */
+async function runExample(script: string, args: string[] = []) {
+  return execa('ip', ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '/usr/bin/python3', `lab/mininet/${script}`, ...args], {
     cwd: ROOT,
     reject: false,
     all: true,
@@ -54,7 +56,7 @@ afterAll(async () => {
 
 describe.runIf(root && mininet)('Mininet script with AnycastLabRouter (root)', () => {
   it('example_chain.py: three of our routers in AS 65001-65003 converge and h1 pings h2 across them', async () => {
-    const r = await runExample(['--count', '3']);
+    const r = await runExample('example_chain.py', ['--count', '3']);
     const out = String(r.all);
     expect(r.exitCode, out).toBe(0);
     expect(out).toMatch(/\*\*\* Converged in [\d.]+ s/);
@@ -78,4 +80,20 @@ describe.runIf(root && mininet)('Mininet script with AnycastLabRouter (root)', (
     expect(await leftoverRouters()).toEqual([]);
     expect(await hostSnapshot()).toEqual(before);
   });
+
+  it('example_anycast.py: the nearer site s1 answers id.server; when its service stops, s2 does', async () => {
+    const r = await runExample('example_anycast.py');
+    const out = String(r.all);
+    expect(r.exitCode, out).toBe(0);
+    // r1 first forwards 192.0.2.0/24 to s1 (its own site), then via r2 (to s2).
+    const routes = [...out.matchAll(/^192\.0\.2\.0\/24 via (\S+) dev (\S+) proto bgp/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(routes).toEqual(['10.0.13.2 r1-eth2', '10.0.12.2 r1-eth1']);
+    expect(out).toMatch(/client asks 192\.0\.2\.53: id\.server is "s1"\n\*\*\* s1: service stopped\n\*\*\* client asks 192\.0\.2\.53: id\.server is "s2" \(after [\d.]+ s\)/);
+    // Each site's configs: a kernel-forwarding-free BGP speaker announcing only the anycast prefix once healthy.
+    const cfg = JSON.parse(readFileSync(`${dir}/s1.json`, 'utf8')) as { kind: string; originateConnected: boolean; anycast: { addresses: string[]; prefixes: string[] } };
+    expect(cfg).toMatchObject({ kind: 'anycast-server', originateConnected: false, anycast: { addresses: ['192.0.2.53'], prefixes: ['192.0.2.0/24'] } });
+    expect(readFileSync(`${dir}/s1-health.log`, 'utf8')).toMatch(/verdict up -> down: 3 probes in a row unanswered \(fall 3\)\n.*router confirms: prefixes withdrawn/);
+    expect(await leftoverRouters()).toEqual([]);
+  });
 });
+
