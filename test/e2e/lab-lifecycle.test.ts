@@ -9,6 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, hostSnapshot, isolateRunDir, isRoot, lab, labNamespaces, namespaceList, uniqueLabName } from './helpers.js';
 
 const root = isRoot();
+
+/** A namespace that is not the lab's: teardown must leave it alone. */
+const canaries: string[] = [];
+async function makeCanary(): Promise<string> {
+  const canary = uniqueLabName('canary');
+  canaries.push(canary);
+  await execa('ip', ['netns', 'add', canary]);
+  return canary;
+}
 let iso: { dir: string; cleanup: () => void };
 const labsMade: string[] = [];
 
@@ -21,13 +30,14 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!root) return;
   await lab(['clean'], { reject: false });
+  for (const c of canaries) await execa('ip', ['netns', 'del', c], { reject: false });
   iso.cleanup();
 });
 
 describe.runIf(root)('lab lifecycle (root)', () => {
   it('linear,4: up, pingall 0% dropped, down leaves host netns, links, routes and sysctls as before', async () => {
     const before = await hostSnapshot();
-    const nsBefore = await namespaceList();
+    const canary = await makeCanary();
     const name = uniqueLabName('t');
     labsMade.push(name);
     const up = await lab(['up', '--topo', 'linear,4', '--name', name]);
@@ -43,7 +53,8 @@ describe.runIf(root)('lab lifecycle (root)', () => {
     expect(status[0].nodes.every((n: { present: boolean }) => n.present)).toBe(true);
     await lab(['down', name]);
     expect(await labNamespaces(name)).toEqual([]);
-    expect(await namespaceList()).toEqual(expect.arrayContaining(nsBefore));
+    expect(await namespaceList()).toContain(canary);
+    await execa('ip', ['netns', 'del', canary]); // before the snapshot: it was made after `before`
     expect(await hostSnapshot()).toEqual(before);
   });
 
@@ -58,7 +69,7 @@ describe.runIf(root)('lab lifecycle (root)', () => {
 
   it('SIGKILL of lab up in the middle of a 20-node deploy (10 routers, 10 hosts), then lab clean: nothing left', async () => {
     const before = await hostSnapshot();
-    const nsBefore = await namespaceList();
+    const canary = await makeCanary();
     const name = uniqueLabName('k');
     const file = `${process.env.ANYCAST_LAB_RUN_DIR}/twenty.yaml`;
     const nodes = Array.from({ length: 10 }, (_, i) => [`  r${i + 1}: {kind: router, asn: ${65001 + i}}`, `  h${i + 1}: host`]).flat();
@@ -84,7 +95,8 @@ describe.runIf(root)('lab lifecycle (root)', () => {
       const pid = JSON.parse(line).pid as number;
       expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
     }
-    expect(await namespaceList()).toEqual(expect.arrayContaining(nsBefore));
+    expect(await namespaceList()).toContain(canary); // clean removes only what journals name
+    await execa('ip', ['netns', 'del', canary]);
     expect(await hostSnapshot()).toEqual(before);
     // Idempotent: a second clean finds nothing.
     expect((await lab(['clean'])).stdout).toContain('nothing to clean');
@@ -100,9 +112,9 @@ describe.runIf(root)('lab lifecycle (root)', () => {
       expect(topo[0].nodes).toHaveLength(2);
       await lab(['exec', '--lab', name, 'h1', 'ping', '-c', '1', '-n', '10.0.0.1']); // neighbours resolved first
       const r = await lab(['exec', '--lab', name, 'h1', 'ping', '-c', '5', '-i', '0.2', '-n', '10.0.0.1']);
-      const [min, avg] = /= ([\d.]+)\/([\d.]+)\//.exec(r.stdout)!.slice(1).map(Number);
+      const [min] = /= ([\d.]+)\/([\d.]+)\//.exec(r.stdout)!.slice(1).map(Number);
       expect(min).toBeGreaterThan(39);
-      expect(avg).toBeLessThan(55);
+      expect(min).toBeLessThan(50);
     } finally {
       await lab(['down', name]);
     }
