@@ -99,6 +99,7 @@ export class Ipv4Lpm {
   private l3Def = new Uint16Array(16);
   private l3Cnt = new Int32Array(16);
 
+  private readonly batchTmp = new Int32Array(256);
   /** true while the arrays are empty and inserts only fill the table */
   private deferred = true;
 
@@ -464,20 +465,35 @@ export class Ipv4Lpm {
     return this.vals[this.l3[((e & 0x7fff) << 8) | (addr & 255)]];
   }
 
-  /** Look up addrs[i] into out[i] for i < min(lengths). */
+  /**
+   * Look up addrs[i] into out[i] for i < min(lengths). Works in blocks of 256
+   * addresses and in waves: all level-1 reads (cache-resident), then a
+   * branch-free loop of the level-2 reads so that their cache misses overlap,
+   * then the values.
+   */
   lookupBatch(addrs: Uint32Array, out: Int32Array): void {
     if (this.deferred) this.build();
     const l1 = this.l1;
     const l2 = this.l2;
     const l3 = this.l3;
     const vals = this.vals;
+    const at = this.batchTmp;
     const n = Math.min(addrs.length, out.length);
-    for (let i = 0; i < n; i++) {
-      const a = addrs[i];
-      const v = l1[a >>> SH1];
-      if (v >= -1) { out[i] = v; continue; }
-      const e = l2[((-2 - v) << B2) | ((a >>> 8) & (C2 - 1))];
-      out[i] = e < 0x8000 ? vals[e] : vals[l3[((e & 0x7fff) << 8) | (a & 255)]];
+    for (let b = 0; b < n; b += 256) {
+      const m = Math.min(256, n - b);
+      for (let i = 0; i < m; i++) {
+        const a = addrs[b + i];
+        const v = l1[a >>> SH1];
+        out[b + i] = v;
+        at[i] = v <= -2 ? ((-2 - v) << B2) | ((a >>> 8) & (C2 - 1)) : 0;
+      }
+      for (let i = 0; i < m; i++) at[i] = l2[at[i]];
+      for (let i = 0; i < m; i++) {
+        if (out[b + i] <= -2) {
+          const e = at[i];
+          out[b + i] = e < 0x8000 ? vals[e] : vals[l3[((e & 0x7fff) << 8) | (addrs[b + i] & 255)]];
+        }
+      }
     }
   }
 
