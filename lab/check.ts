@@ -121,6 +121,35 @@ function pathMismatches(c: RouteCheck, p: PathInfo, topo: Topology | undefined):
   return m;
 }
 
+const ORIGIN_RANK: Readonly<Record<PathInfo['origin'], number>> = { igp: 0, egp: 1, incomplete: 2 };
+
+/**
+ * The decision process (RFC 4271 §9.1.2) walked between the best path and a
+ * loser, winner first: "LOCAL_PREF 100 = 100, then AS_PATH 1 < 2". The
+ * steps the control protocol carries no data for (eBGP over iBGP, router
+ * id, peer address) come from the router's own `lostBy`.
+ */
+export function decisionWalk(best: PathInfo, loser: PathInfo): string {
+  const lost = loser.lostBy ?? 'a later step';
+  if (/unreachable/.test(lost)) return lost;
+  const steps: [string, number | string, number | string, number][] = [
+    ['LOCAL_PREF', best.localPref, loser.localPref, loser.localPref - best.localPref],
+    ['AS_PATH', best.asPath.length, loser.asPath.length, best.asPath.length - loser.asPath.length],
+    ['ORIGIN', best.origin.toUpperCase(), loser.origin.toUpperCase(), ORIGIN_RANK[best.origin] - ORIGIN_RANK[loser.origin]],
+  ];
+  if (best.asPath[0] === loser.asPath[0] && best.asPath.length > 0) steps.push(['MED', best.med ?? 0, loser.med ?? 0, (best.med ?? 0) - (loser.med ?? 0)]);
+  const equal: string[] = [];
+  for (const [label, b, l, cmp] of steps) {
+    if (cmp === 0) {
+      equal.push(`${label} ${b} = ${l}`);
+      continue;
+    }
+    const decided = cmp < 0 ? `${label} ${b} ${typeof b === 'number' && label === 'LOCAL_PREF' ? '>' : '<'} ${l}` : lost;
+    return equal.length ? `${equal.join(', ')}, then ${decided}` : decided;
+  }
+  return equal.length ? `${equal.join(', ')}, then ${lost}` : lost;
+}
+
 export function evalRib(c: RouteCheck, rib: readonly RibEntryInfo[], topo?: Topology): CheckResult {
   const e = rib.find((x) => x.prefix === c.prefix);
   const best = e?.paths.find((p) => p.best);
@@ -145,8 +174,8 @@ export function evalRib(c: RouteCheck, rib: readonly RibEntryInfo[], topo?: Topo
   const wanted = e.paths.find((p) => !p.best && pathMismatches(c, p, topo).length === 0);
   const head = `${c.router} should reach ${c.prefix} ${want.join(', ')}, but its best path is ${pathText(best, topo)}`;
   let why: string;
-  if (wanted) why = `: the path ${pathText(wanted, topo)} lost by ${wanted.lostBy ?? 'an unknown step'} (best chosen by: ${e.reason})`;
-  else why = `: ${mism.join('; ')}${e.paths.length > 1 ? `; other candidates: ${e.paths.filter((p) => !p.best).map((p) => `${pathText(p, topo)} lost by ${p.lostBy ?? '?'}`).join('; ')}` : '; it is the only candidate'}`;
+  if (wanted) why = `: the path ${pathText(wanted, topo)} lost: ${decisionWalk(best, wanted)}`;
+  else why = `: ${mism.join('; ')}${e.paths.length > 1 ? `; other candidates: ${e.paths.filter((p) => !p.best).map((p) => `${pathText(p, topo)} lost: ${decisionWalk(best, p)}`).join('; ')}` : '; it is the only candidate'}`;
   return result(c, false, expected, found, head + why);
 }
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FibEntryInfo, NeighborInfo, PathInfo, RibEntryInfo } from '../../../src/control/protocol.js';
-import { evalFailover, evalFib, evalReach, evalRib, evalSession, evalTraceroute, formatCheckReport, parseTraceroute, pingSummary } from '../../../lab/check.js';
+import { decisionWalk, evalFailover, evalFib, evalReach, evalRib, evalSession, evalTraceroute, formatCheckReport, parseTraceroute, pingSummary } from '../../../lab/check.js';
 import type { FailoverCheck, ReachCheck, RouteCheck, SessionCheck, TracerouteCheck } from '../../../lab/check-spec.js';
 import { loadTopologyText } from '../../../lab/topology/load.js';
 
@@ -26,7 +26,7 @@ const topo = loadTopologyText(
 const route = (o: Partial<RouteCheck>): RouteCheck => ({ kind: 'route', name: 'r', line: 3, router: 'r1', prefix: '10.9.0.0/24', in: 'rib', present: true, ...o });
 const path = (o: Partial<PathInfo>): PathInfo => ({ from: '10.12.0.2', asPath: [], nextHop: '10.12.0.2', localPref: 100, origin: 'igp', communities: [], best: false, ...o });
 
-const viaR2: PathInfo = path({ from: '10.12.0.2', fromNode: 'r2', asPath: [65002, 65003], best: true });
+const viaR2: PathInfo = path({ from: '10.12.0.2', fromNode: 'r2', asPath: [65002, 65003], localPref: 200, best: true });
 const viaR3 = path({ from: '10.13.0.3', asPath: [65003], nextHop: '10.13.0.3', lostBy: 'LOCAL_PREF 200 > 100' });
 const rib: RibEntryInfo[] = [{ prefix: '10.9.0.0/24', paths: [viaR2, viaR3], reason: 'local-pref: LOCAL_PREF 200 > 100' }];
 
@@ -35,10 +35,10 @@ describe('route checks in the RIB', () => {
     const r = evalRib(route({ via: 'r3', asPath: [65003] }), rib, topo);
     expect(r.ok).toBe(false);
     expect(r.message).toBe(
-      'r1 should reach 10.9.0.0/24 via r3, AS path 65003, but its best path is via r2 (AS path 65002 65003): the path via r3 (AS path 65003) lost by LOCAL_PREF 200 > 100 (best chosen by: local-pref: LOCAL_PREF 200 > 100)',
+      'r1 should reach 10.9.0.0/24 via r3, AS path 65003, but its best path is via r2 (AS path 65002 65003): the path via r3 (AS path 65003) lost: LOCAL_PREF 200 > 100',
     );
     expect(r.expected).toBe('10.9.0.0/24 in r1\'s BGP table: via r3, AS path 65003');
-    expect(r.found).toMatch(/^best via r2 \(AS path 65002 65003\), LOCAL_PREF 100, chosen by: local-pref/);
+    expect(r.found).toMatch(/^best via r2 \(AS path 65002 65003\), LOCAL_PREF 200, chosen by: local-pref/);
   });
 
   it('passes when the best path has the attributes, maps peer addresses to nodes', () => {
@@ -50,7 +50,15 @@ describe('route checks in the RIB', () => {
   it('lists what is wrong when no candidate fits', () => {
     const r = evalRib(route({ localPref: 300, communities: ['65000:1'] }), rib, topo);
     expect(r.ok).toBe(false);
-    expect(r.message).toContain('LOCAL_PREF is 100, not 300; communities are none, missing 65000:1');
+    expect(r.message).toContain('LOCAL_PREF is 200, not 300; communities are none, missing 65000:1; other candidates: via r3 (AS path 65003) lost: LOCAL_PREF 200 > 100');
+  });
+
+  it('walks the decision steps the paths tie on before the deciding one', () => {
+    const best = path({ asPath: [65002, 65004], best: true });
+    expect(decisionWalk(best, path({ asPath: [65003, 65004], lostBy: 'router id 10.12.0.2 < 10.13.0.3' }))).toBe('LOCAL_PREF 100 = 100, AS_PATH 2 = 2, ORIGIN IGP = IGP, then router id 10.12.0.2 < 10.13.0.3');
+    expect(decisionWalk(path({ asPath: [65666], best: true }), path({ asPath: [65002, 65003], lostBy: 'AS_PATH 1 < 2' }))).toBe('LOCAL_PREF 100 = 100, then AS_PATH 1 < 2');
+    expect(decisionWalk(best, path({ asPath: [65002, 65004], med: 20, lostBy: 'MED 0 < 20 (both from AS 65002)' }))).toBe('LOCAL_PREF 100 = 100, AS_PATH 2 = 2, ORIGIN IGP = IGP, then MED 0 < 20');
+    expect(decisionWalk(best, path({ asPath: [65003], lostBy: 'next hop 10.9.9.9 unreachable' }))).toBe('next hop 10.9.9.9 unreachable');
   });
 
   it('absent and present routes', () => {
