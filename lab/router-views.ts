@@ -76,7 +76,11 @@ export function formatEvent(e: ControlEvent): string {
     case 'fib': return `${t} ${e.node.padEnd(8)} fib ${e.action} ${e.prefix}${e.via ? ` via ${e.via}` : ''}${e.interface ? ` dev ${e.interface}` : ''}`;
     case 'interface': return `${t} ${e.node.padEnd(8)} interface ${e.interface} ${e.up ? 'up' : 'down'}`;
     case 'anycast': return `${t} ${e.node.padEnd(8)} anycast ${e.action}${e.detail ? `: ${e.detail}` : ''}`;
-    case 'trace': return `${t} ${e.node.padEnd(8)} trace ${JSON.stringify(e.detail)}`;
+    case 'trace': {
+      const d = e.detail as Record<string, unknown>;
+      const what = d.action === 'drop' ? `dropped (${String(d.reason)})` : d.action === 'kernel' ? 'to the router itself' : `matched ${String(d.prefix)}, next hop ${String(d.nextHop)} out of ${String(d.egress)}`;
+      return `${t} ${e.node.padEnd(8)} trace ${String(d.src)} -> ${String(d.dst)} in ${String(d.ingress)} ttl ${String(d.ttl)}: ${what}`;
+    }
     case 'log': return `${t} ${e.node.padEnd(8)} ${e.level} ${e.message}`;
   }
 }

@@ -112,7 +112,18 @@ async function main(): Promise<void> {
     return dataplane.setTraceFilter(p.filter);
   });
   control.handle('explain', (p) => router.explain(p.address));
-  control.handle('bgp.status', () => speaker.status());
+  // Convergence counts the sessions that can come up: one over an interface that is down cannot.
+  control.handle('bgp.status', () => {
+    const st = speaker.status();
+    const downAddresses = new Set(cfg.neighbors.filter((n) => !router.isUp(n.interface)).map((n) => n.address));
+    if (!downAddresses.size) return st;
+    const down = speaker.neighbors().filter((n) => downAddresses.has(n.address));
+    return {
+      ...st,
+      sessions: st.sessions - down.length,
+      established: st.established - down.filter((n) => n.state === 'Established').length,
+    };
+  });
 
   // Anycast servers: the health checker announces and withdraws the service prefixes.
   const anycastPrefixes = (cfg.anycast?.prefixes ?? []).flatMap((t) => {
