@@ -26,13 +26,14 @@ async function control<T>(node: string, fn: (c: ControlClient) => Promise<T>): P
   }
 }
 
-/** The kernel's table in a namespace as "prefix via dev" lines (both families, link-local and local routes left out). */
+/** The kernel's table in a namespace as "prefix via dev" lines (both families; link-local, multicast and the last-resort blackhole left out). */
 async function kernelRoutes(node: string): Promise<string[]> {
   const out: string[] = [];
   for (const fam of ['-4', '-6']) {
     const r = await execa('ip', ['-n', ns(node), '-json', fam, 'route', 'show', 'table', 'main']);
-    for (const e of JSON.parse(String(r.stdout)) as { dst: string; gateway?: string; dev?: string; protocol?: string; nexthops?: { gateway: string; dev: string }[] }[]) {
+    for (const e of JSON.parse(String(r.stdout)) as { type?: string; dst: string; gateway?: string; dev?: string; protocol?: string; nexthops?: { gateway: string; dev: string }[] }[]) {
       if (e.dst.startsWith('fe80:') || e.dst === 'multicast' || e.dst.startsWith('ff00')) continue;
+      if (e.type === 'blackhole') continue; // the namespace's last-resort IPv6 route (lab/plan.ts), not a FIB route
       const dst = e.dst.includes('/') ? e.dst : `${e.dst}/${fam === '-4' ? 32 : 128}`;
       const hops = e.nexthops ?? [{ gateway: e.gateway, dev: e.dev }];
       out.push(`${dst} ${hops.map((h) => `${h.gateway ?? '-'}@${h.dev}`).join(',')}`);
