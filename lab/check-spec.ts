@@ -23,7 +23,7 @@ import { parsePrefix } from '../src/lib/prefix.js';
 import { FAILURE_KINDS, type FailureKind } from './anycast.js';
 import { Locator } from './topology/spec.js';
 import { YamlReader, type Entry, type Y } from './topology/yaml-reader.js';
-import type { TopologyError } from './topology/types.js';
+import type { Topology, TopologyError } from './topology/types.js';
 
 interface Base {
   /** Label shown in results; default derived from the assertion. */
@@ -327,4 +327,30 @@ export async function loadCheckSpecFile(path: string): Promise<ParseResult> {
     return { ok: false, errors: [{ file: path, line: 1, field: '(file)', message: err instanceof Error ? err.message : String(err) }] };
   }
   return parseCheckSpec(text, path);
+}
+
+/**
+ * Errors for nodes a spec names that the lab does not have (a typo in a
+ * spec is not a failing check). `via` must be a node too; `to` and
+ * `neighbor` may also be addresses.
+ */
+export function specNodeErrors(spec: CheckSpec, topo: Topology): TopologyError[] {
+  const names = new Set(topo.nodes.map((n) => n.name));
+  const list = topo.nodes.map((n) => n.name).join(' ');
+  const errors: TopologyError[] = [];
+  spec.checks.forEach((c, i) => {
+    const refs: [string, string | undefined][] = [];
+    switch (c.kind) {
+      case 'session': refs.push(['router', c.router]); if (NAME.test(c.neighbor)) refs.push(['neighbor', c.neighbor]); break;
+      case 'route': refs.push(['router', c.router], ['via', c.via]); break;
+      case 'reach': refs.push(['from', c.from]); if (NAME.test(c.to)) refs.push(['to', c.to]); break;
+      case 'traceroute': refs.push(['from', c.from], ...c.hops.map((h, k): [string, string] => [`hops[${k}]`, h])); if (NAME.test(c.to)) refs.push(['to', c.to]); break;
+      case 'catchment': refs.push(['client', c.client], ['server', c.server]); break;
+      case 'failover': refs.push(['server', c.server], ['to', c.to]); break;
+    }
+    for (const [field, name] of refs) {
+      if (name !== undefined && !names.has(name)) errors.push({ file: spec.file, line: c.line, field: `checks[${i}].${c.kind}.${field}`, message: `no node '${name}' in the lab (nodes: ${list})` });
+    }
+  });
+  return errors;
 }

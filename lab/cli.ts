@@ -442,17 +442,22 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'lab check SPEC.yaml [--lab LAB] [--json]',
     help: 'Wait for convergence, then test every assertion of a check spec (sessions, routes, reachability, traceroute, catchment, failover); exit 0 when all hold.',
     async run(args) {
-      const { loadCheckSpecFile } = await import('./check-spec.js');
+      const { loadCheckSpecFile, specNodeErrors } = await import('./check-spec.js');
       const { formatCheckReport, runChecks } = await import('./check.js');
       const file = args.positional[0];
       if (!file) throw new LabError('usage: lab check SPEC.yaml [--lab LAB] [--json]');
       const parsed = await loadCheckSpecFile(file);
-      if (!parsed.ok) {
-        process.stderr.write(`lab: invalid check spec:\n${parsed.errors.map((e) => `${e.file}:${e.line}: ${e.field}: ${e.message}`).join('\n')}\n`);
+      const invalid = (errors: readonly { file: string; line: number; field: string; message: string }[]) => {
+        if (args.flags.has('json')) out(JSON.stringify({ ok: false, errors }, null, 2));
+        process.stderr.write(`lab: invalid check spec:\n${errors.map((e) => `${e.file}:${e.line}: ${e.field}: ${e.message}`).join('\n')}\n`);
         return 2;
-      }
+      };
+      if (!parsed.ok) return invalid(parsed.errors);
       const lab = resolveLab(args);
-      const r = await runChecks(lab, readLabTopology(lab), parsed.spec);
+      const topo = readLabTopology(lab);
+      const unknown = specNodeErrors(parsed.spec, topo);
+      if (unknown.length) return invalid(unknown);
+      const r = await runChecks(lab, topo, parsed.spec);
       out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatCheckReport(r));
       return r.ok ? 0 : 1;
     },

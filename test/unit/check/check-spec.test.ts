@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCheckSpec, parseDuration, type RouteCheck } from '../../../lab/check-spec.js';
+import { parseCheckSpec, parseDuration, specNodeErrors, type RouteCheck } from '../../../lab/check-spec.js';
 import { loadTopologyText } from '../../../lab/topology/load.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -99,6 +99,22 @@ describe('parseCheckSpec', () => {
     expect(parseDuration('250ms')).toEqual({ ok: true, value: 250 });
     expect(parseDuration(2)).toEqual({ ok: true, value: 2000 });
     expect(parseDuration('5 minutes').ok).toBe(false);
+  });
+});
+
+describe('specNodeErrors', () => {
+  it('names nodes the lab does not have, with the check\'s line; addresses are not node names', () => {
+    const topo = loadTopologyText('name: t\nnodes: {h1: host, r1: {kind: router, asn: 65001}}\nlinks: [[h1, r1]]\n', 't.yaml');
+    const r = parseCheckSpec(
+      ['checks:', '  - reach: {from: h1, to: 192.0.2.1}', '  - route: {router: r1, prefix: 10.0.0.0/8, via: r9}', '  - traceroute: {from: h2, to: h1, hops: [r1, h1]}'].join('\n'),
+      'spec.yaml',
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(specNodeErrors(r.spec, topo).map((e) => `${e.file}:${e.line}: ${e.field}: ${e.message}`)).toEqual([
+      "spec.yaml:3: checks[1].route.via: no node 'r9' in the lab (nodes: h1 r1)",
+      "spec.yaml:4: checks[2].traceroute.from: no node 'h2' in the lab (nodes: h1 r1)",
+    ]);
   });
 });
 
