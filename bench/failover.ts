@@ -6,7 +6,8 @@
  * reaction (failure set off to the first reply from a). A frozen speaker's
  * site keeps answering until the hold timer fires, so for `freeze` the
  * outage is near zero and the reaction is the hold timer. Medians of several
- * runs, each from a healthy b (`lab recover b`, then the client back on b).
+ * runs, each from a healthy b (`lab recover b`, then the client back on b),
+ * in a fresh lab per kind.
  *
  * Printed beside BIRD 2's dead-peer figures measured on this machine
  * (/work/shared/reference/peers.md, hold 3 s / keepalive 1 s): a silent
@@ -83,23 +84,29 @@ async function main(): Promise<number> {
   const results = new Map<Kind, Row[]>();
   const t0 = Date.now();
   try {
-    await lab(['up', join(root, 'topologies/anycast-basic.yaml'), '--name', name]);
-    await lab(['wait', '--converged', '--timeout', '30', '--lab', name]);
+    // A fresh lab per kind: the IdleHold damping of one kind's hold expiries does not slow the next.
     for (const kind of KINDS) {
-      const rows: Row[] = [];
-      for (let i = 0; i < runs; i++) {
-        const r = await lab(['failover', 'b', '--how', kind, '--json', '--lab', name]);
-        const rep = JSON.parse(r.stdout) as { rows: Row[] };
-        const row = rep.rows.find((x) => x.before === 'b') ?? rep.rows[0];
-        rows.push(row);
-        process.stdout.write(`  ${kind.padEnd(9)} run ${i + 1}: outage ${row.outageMs?.toFixed(1) ?? '-'} ms, failure to first reply from ${row.after ?? '-'} ${row.failureToNewMs?.toFixed(1) ?? '-'} ms, lost ${row.lost}/${row.sent}\n`);
-        await lab(['recover', 'b', '--lab', name]);
-        process.stdout.write(`            back on b ${((await backOnB()) / 1000).toFixed(1)} s after recover\n`);
+      await lab(['up', join(root, 'topologies/anycast-basic.yaml'), '--name', name]);
+      try {
+        await lab(['wait', '--converged', '--timeout', '30', '--lab', name]);
+        const rows: Row[] = [];
+        for (let i = 0; i < runs; i++) {
+          const r = await lab(['failover', 'b', '--how', kind, '--json', '--lab', name]);
+          const rep = JSON.parse(r.stdout) as { rows: Row[] };
+          const row = rep.rows.find((x) => x.before === 'b') ?? rep.rows[0];
+          rows.push(row);
+          process.stdout.write(`  ${kind.padEnd(9)} run ${i + 1}: outage ${row.outageMs?.toFixed(1) ?? '-'} ms, failure to first reply from ${row.after ?? '-'} ${row.failureToNewMs?.toFixed(1) ?? '-'} ms, lost ${row.lost}/${row.sent}\n`);
+          if (i === runs - 1) break;
+          await lab(['recover', 'b', '--lab', name]);
+          process.stdout.write(`            back on b ${((await backOnB()) / 1000).toFixed(1)} s after recover\n`);
+        }
+        results.set(kind, rows);
+      } finally {
+        await lab(['down', name], false);
       }
-      results.set(kind, rows);
     }
   } finally {
-    await lab(['down', name], false);
+    await lab(['clean'], false);
     rmSync(runDir, { recursive: true, force: true });
   }
 
