@@ -69,9 +69,12 @@ export function targetAddress(topo: Topology, to: string): string | undefined {
   return (i4 ?? n.interfaces.find((i) => i.ipv6)?.ipv6)?.split('/')[0];
 }
 
-function pathText(p: PathInfo, topo?: Topology): string {
-  const from = p.fromNode ?? (topo ? nodeOfAddress(topo, p.from) : undefined) ?? p.from;
-  return `via ${from} (AS path ${p.asPath.length ? p.asPath.join(' ') : 'empty: originated here'})`;
+/** "via r2 (AS path 65002 65003)"; with the next hop when a node sends several paths (parallel links). */
+function pathText(p: PathInfo, topo?: Topology, siblings: readonly PathInfo[] = []): string {
+  const nodeOf = (x: PathInfo) => x.fromNode ?? (topo ? nodeOfAddress(topo, x.from) : undefined) ?? x.from;
+  const from = nodeOf(p);
+  const hop = siblings.filter((x) => nodeOf(x) === from).length > 1 ? `, next hop ${p.nextHop}` : '';
+  return `via ${from} (AS path ${p.asPath.length ? p.asPath.join(' ') : 'empty: originated here'}${hop})`;
 }
 
 // ---------------------------------------------------------------- sessions
@@ -157,25 +160,25 @@ export function evalRib(c: RouteCheck, rib: readonly RibEntryInfo[], topo?: Topo
   const expected = c.present ? `${c.prefix} in ${c.router}'s BGP table${want.length ? `: ${want.join(', ')}` : ''}` : `no route to ${c.prefix} in ${c.router}'s BGP table`;
   if (!c.present) {
     if (!e || !e.paths.length) return result(c, true, expected, 'absent', `${c.router} has no route to ${c.prefix}`);
-    const found = e.paths.map((p) => pathText(p, topo)).join('; ');
+    const found = e.paths.map((p) => pathText(p, topo, e.paths)).join('; ');
     return result(c, false, expected, found, `${c.router} should have no route to ${c.prefix}, but it has ${e.paths.length === 1 ? 'one' : e.paths.length}: ${found}`);
   }
   if (!e || !best) {
     const found = e?.paths.length ? `${e.paths.length} candidate(s), none usable` : 'absent';
     return result(c, false, expected, found, `${c.router} should have a route to ${c.prefix}${want.length ? ` ${want.join(', ')}` : ''}, but ${e?.paths.length ? `none of its ${e.paths.length} candidates is usable (${e.paths.map((p) => p.lostBy).filter(Boolean).join('; ')})` : 'its BGP table has no route to it'}`);
   }
-  const found = `best ${pathText(best, topo)}, LOCAL_PREF ${best.localPref}${best.med !== undefined ? `, MED ${best.med}` : ''}${best.communities.length ? `, communities ${best.communities.join(' ')}` : ''}, chosen by: ${e.reason}`;
+  const found = `best ${pathText(best, topo, e.paths)}, LOCAL_PREF ${best.localPref}${best.med !== undefined ? `, MED ${best.med}` : ''}${best.communities.length ? `, communities ${best.communities.join(' ')}` : ''}, chosen by: ${e.reason}`;
   const mism = pathMismatches(c, best, topo);
   if (c.bestReasonContains && !e.reason.toLowerCase().includes(c.bestReasonContains.toLowerCase())) {
     mism.push(`it was chosen by '${e.reason}', which does not mention '${c.bestReasonContains}'`);
   }
-  if (!mism.length) return result(c, true, expected, found, `${c.router}'s best path to ${c.prefix} is ${pathText(best, topo)} (${e.reason})`);
+  if (!mism.length) return result(c, true, expected, found, `${c.router}'s best path to ${c.prefix} is ${pathText(best, topo, e.paths)} (${e.reason})`);
   // Is the wanted path there, beaten by another? Say which step beat it.
   const wanted = e.paths.find((p) => !p.best && pathMismatches(c, p, topo).length === 0);
-  const head = `${c.router} should reach ${c.prefix} ${want.join(', ')}, but its best path is ${pathText(best, topo)}`;
+  const head = `${c.router} should reach ${c.prefix} ${want.join(', ')}, but its best path is ${pathText(best, topo, e.paths)}`;
   let why: string;
-  if (wanted) why = `: the path ${pathText(wanted, topo)} lost: ${decisionWalk(best, wanted)}`;
-  else why = `: ${mism.join('; ')}${e.paths.length > 1 ? `; other candidates: ${e.paths.filter((p) => !p.best).map((p) => `${pathText(p, topo)} lost: ${decisionWalk(best, p)}`).join('; ')}` : '; it is the only candidate'}`;
+  if (wanted) why = `: the path ${pathText(wanted, topo, e.paths)} lost: ${decisionWalk(best, wanted)}`;
+  else why = `: ${mism.join('; ')}${e.paths.length > 1 ? `; other candidates: ${e.paths.filter((p) => !p.best).map((p) => `${pathText(p, topo, e.paths)} lost: ${decisionWalk(best, p)}`).join('; ')}` : '; it is the only candidate'}`;
   return result(c, false, expected, found, head + why);
 }
 

@@ -30,6 +30,7 @@ const BROKEN: Record<string, readonly RegExp[]> = {
   '10-anycast-catchment': [/c2's probes to 192\.0\.2\.53 should be answered by a, but b answers them/],
   '11-failover-timers': [/after a failed \(blackhole\): c1 was not answered by another server within 10 s/],
   '12-ecmp': [/r1's forwarding entry for 10\.4\.0\.0\/24 is wrong: it has 1 next hop\(s\) .*not 2/],
+  '13-med': [/its best path is via r1 \(AS path 65001, next hop 10\.12\.0\.1\): the path via r1 \(AS path 65001, next hop 10\.12\.1\.1\) lost: .*MED 0 = 0, then peer address 10\.12\.0\.1 < 10\.12\.1\.1/],
 };
 
 async function checkOn(topology: string, spec: string): Promise<{ exitCode: number; report: Report }> {
