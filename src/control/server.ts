@@ -18,13 +18,26 @@ const MAX_LINE = 1 << 20;
 export class ControlServer {
   private readonly handlers = new Map<string, (params: unknown) => unknown>();
   private readonly subscribers = new Set<Socket>();
-  private readonly events: ControlEvent[] = [];
+  /** Recent events in a ring of `maxEvents` (O(1) per event, however many arrive). */
+  private readonly ring: (ControlEvent | undefined)[];
+  private ringNext = 0;
   private seq = 0;
   private server?: Server;
 
   constructor(readonly node: string, private readonly maxEvents = 10_000) {
+    this.ring = new Array(maxEvents);
     this.handle('events.subscribe', () => ({ seq: this.seq }));
-    this.handle('events.list', (p) => this.events.filter((e) => e.seq > (p.since ?? 0)));
+    this.handle('events.list', (p) => this.recentEvents().filter((e) => e.seq > (p.since ?? 0)));
+  }
+
+  /** Buffered events, oldest first. */
+  recentEvents(): ControlEvent[] {
+    const out: ControlEvent[] = [];
+    for (let i = 0; i < this.maxEvents; i++) {
+      const e = this.ring[(this.ringNext + i) % this.maxEvents];
+      if (e) out.push(e);
+    }
+    return out;
   }
 
   handle<M extends ControlMethod>(method: M, fn: Handler<M>): void {
@@ -33,11 +46,13 @@ export class ControlServer {
 
   /** Records an event, stamps it, and pushes it to subscribers. */
   emit(body: EventBody, now = Date.now()): ControlEvent {
-    const event = { ...body, seq: ++this.seq, t: now, node: this.node } as ControlEvent;
-    this.events.push(event);
-    if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
-    const line = JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, event }) + '\n';
-    for (const s of this.subscribers) if (!s.destroyed) s.write(line);
+    const event = Object.assign(body, { seq: ++this.seq, t: now, node: this.node }) as unknown as ControlEvent;
+    this.ring[this.ringNext] = event;
+    this.ringNext = (this.ringNext + 1) % this.maxEvents;
+    if (this.subscribers.size) {
+      const line = JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, event }) + '\n';
+      for (const s of this.subscribers) if (!s.destroyed) s.write(line);
+    }
     return event;
   }
 
@@ -101,7 +116,7 @@ export class ControlServer {
       if (req.method === 'events.subscribe') {
         const since = (req.params as { since?: number } | undefined)?.since;
         if (since !== undefined) {
-          for (const e of this.events) if (e.seq > since) sock.write(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, event: e }) + '\n');
+          for (const e of this.recentEvents()) if (e.seq > since) sock.write(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, event: e }) + '\n');
         }
         this.subscribers.add(sock);
       }

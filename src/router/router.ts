@@ -116,6 +116,20 @@ export class Router {
     return s ? { via: formatAddress(addr.bytes), interface: s.interface } : undefined;
   }
 
+  /**
+   * resolveNextHop per next-hop byte array: the RIB interns next hops, so the
+   * many prefixes of one burst share a few arrays. Cleared when an interface
+   * changes state.
+   */
+  private readonly nextHopCache = new Map<Uint8Array, NextHop | undefined>();
+  private cachedNextHop(bytes: Uint8Array): NextHop | undefined {
+    if (this.nextHopCache.has(bytes)) return this.nextHopCache.get(bytes);
+    if (this.nextHopCache.size > 10_000) this.nextHopCache.clear();
+    const nh = this.resolveNextHop(bytes);
+    this.nextHopCache.set(bytes, nh);
+    return nh;
+  }
+
   /** For the RIB: a BGP next hop is usable when it lies in a connected subnet of an up interface. */
   nextHopReachable = (nextHop: Uint8Array): boolean => this.resolveNextHop(nextHop) !== undefined;
 
@@ -125,7 +139,7 @@ export class Router {
       const hops: NextHop[] = [];
       for (const r of routes) {
         if (r.peer.kind === 'local') continue; // originated here: the connected/static route is what forwards
-        const nh = r.attrs.nextHop ? this.resolveNextHop(r.attrs.nextHop) : undefined;
+        const nh = r.attrs.nextHop ? this.cachedNextHop(r.attrs.nextHop) : undefined;
         if (nh && !hops.some((h) => h.via === nh.via && h.interface === nh.interface)) hops.push(nh);
       }
       this.apply(this.table.set(c.prefix, 'bgp', hops));
@@ -142,6 +156,7 @@ export class Router {
   interfaceChanged(ifname: string, isUp: boolean): void {
     if (this.up.get(ifname) === isUp || !this.up.has(ifname)) return;
     this.up.set(ifname, isUp);
+    this.nextHopCache.clear();
     this.control.emit({ type: 'interface', interface: ifname, up: isUp });
     const mine = this.subnets.filter((x) => x.interface === ifname);
     for (const s of mine) this.apply(this.table.set(s.prefix, 'connected', isUp ? [{ interface: ifname }] : []));
