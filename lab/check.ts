@@ -276,7 +276,10 @@ export function evalTraceroute(c: TracerouteCheck, address: string, hopAddresses
   if (i >= 0 && i >= names.length) at = `; the trace stops after ${names[names.length - 1] ?? c.from}, where ${expectedHops[i]} should come next`;
   else if (i >= 0) at = `; hop ${i + 1} is ${names[i]} instead of ${expectedHops[i]}`;
   else if (names.length > expectedHops.length) at = `; it goes on past ${expectedHops[expectedHops.length - 1]} to ${names.slice(expectedHops.length).join(' -> ')}`;
-  return result(c, false, expected, found, `traceroute from ${c.from} to ${c.to} should go ${expected}, but it goes ${found}${at}`);
+  const seen = names.filter((n) => n !== '*');
+  const looped = seen.find((n, k) => seen.indexOf(n) !== k);
+  const loop = looped ? ` — ${looped} appears more than once: a forwarding loop` : '';
+  return result(c, false, expected, found, `traceroute from ${c.from} to ${c.to} should go ${expected}, but it goes ${found}${at}${loop}`);
 }
 
 // ---------------------------------------------------------------- runner

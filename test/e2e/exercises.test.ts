@@ -31,6 +31,7 @@ const BROKEN: Record<string, readonly RegExp[]> = {
   '11-failover-timers': [/after a failed \(blackhole\): c1 was not answered by another server within 10 s/],
   '12-ecmp': [/r1's forwarding entry for 10\.4\.0\.0\/24 is wrong: it has 1 next hop\(s\) .*not 2/],
   '13-med': [/its best path is via r1 \(AS path 65001, next hop 10\.12\.0\.1\): the path via r1 \(AS path 65001, next hop 10\.12\.1\.1\) lost: .*MED 0 = 0, then peer address 10\.12\.0\.1 < 10\.12\.1\.1/],
+  '14-ttl-loop': [/it goes r1 -> r2 -> r1 -> r2.* a forwarding loop/, /From 10\.12\.0\.2 \(r2\) Time to live exceeded/],
 };
 
 async function checkOn(topology: string, spec: string): Promise<{ exitCode: number; report: Report }> {

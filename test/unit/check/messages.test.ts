@@ -119,6 +119,9 @@ describe('reachability and traceroute', () => {
     expect(evalTraceroute(tr, '10.9.0.10', ['10.1.0.1', '10.12.0.2'], topo).message).toBe('traceroute from h1 to h2 should go r1 -> r3 -> h2, but it goes r1 -> r2; hop 2 is r2 instead of r3');
     expect(evalTraceroute(tr, '10.9.0.10', ['10.1.0.1'], topo).message).toContain('the trace stops after r1, where r3 should come next');
     expect(evalTraceroute(tr, '10.9.0.10', ['10.1.0.1', '10.13.0.3', '10.9.0.10'], topo).ok).toBe(true);
+    expect(evalTraceroute(tr, '10.9.0.10', ['10.1.0.1', '10.12.0.2', '10.12.0.1', '10.12.0.2'], topo).message).toBe(
+      'traceroute from h1 to h2 should go r1 -> r3 -> h2, but it goes r1 -> r2 -> r1 -> r2; hop 2 is r2 instead of r3 — r1 appears more than once: a forwarding loop',
+    );
     expect(evalTraceroute({ ...tr, hops: ['r1', 'r3'] }, '10.9.0.10', ['10.1.0.1', '10.13.0.3', '10.9.0.10'], topo).ok).toBe(true);
   });
 });
