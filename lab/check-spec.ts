@@ -295,6 +295,7 @@ function readBody(r: YamlReader, kind: CheckKind, k: Entry): Record<string, unkn
       r.err(k.field, 'BGP attributes (as-path, local-pref, med, communities, best-reason-contains) are in the rib, not the fib: use `in: rib`', k.value);
     }
   }
+  if (kind === 'catchment' && o.server !== undefined && o.client === undefined) r.err(k.field, 'a catchment check with a server needs the client that must land on it', k.value);
   if (kind === 'reach') o.expect ??= true;
   if (kind === 'failover') {
     o.how ??= 'service';

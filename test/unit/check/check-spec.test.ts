@@ -60,8 +60,10 @@ describe('parseCheckSpec', () => {
         '  - reach: {from: h1}',
         '  - session: {router: r1, neighbor: r2, state: Up}',
         '  - failover: {server: b, how: explode, max-outage: soon}',
+        '  - catchment: {server: b}',
       ].join('\n'),
     );
+    expect(errs).toContainEqual('spec.yaml:7: checks[5].catchment: a catchment check with a server needs the client that must land on it');
     expect(errs).toContainEqual(expect.stringMatching(/^spec\.yaml:2: checks\[0\]\.route\.prefix: '192\.0\.2\.1\/24' is not a prefix/));
     expect(errs).toContainEqual("spec.yaml:2: checks[0].route.in: expected rib or fib, got 'ram'");
     expect(errs).toContainEqual(expect.stringMatching(/^spec\.yaml:3: checks\[1\]\.sesion: unknown key 'sesion' in a check \(did you mean 'session'\?\)/));
