@@ -352,6 +352,13 @@ export function specNodeErrors(spec: CheckSpec, topo: Topology): TopologyError[]
     for (const [field, name] of refs) {
       if (name !== undefined && !names.has(name)) errors.push({ file: spec.file, line: c.line, field: `checks[${i}].${c.kind}.${field}`, message: `no node '${name}' in the lab (nodes: ${list})` });
     }
+    if ((c.kind === 'session' || c.kind === 'route') && names.has(c.router)) {
+      const kind = topo.nodes.find((n) => n.name === c.router)?.kind;
+      if (kind !== 'router' && kind !== 'anycast-server') {
+        const routers = topo.nodes.filter((n) => n.kind === 'router' || n.kind === 'anycast-server').map((n) => n.name).join(' ');
+        errors.push({ file: spec.file, line: c.line, field: `checks[${i}].${c.kind}.router`, message: `${c.router} is a ${kind}, not one of the lab's routers (${routers})` });
+      }
+    }
   });
   return errors;
 }

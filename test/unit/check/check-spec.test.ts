@@ -108,7 +108,7 @@ describe('specNodeErrors', () => {
   it('names nodes the lab does not have, with the check\'s line; addresses are not node names', () => {
     const topo = loadTopologyText('name: t\nnodes: {h1: host, r1: {kind: router, asn: 65001}}\nlinks: [[h1, r1]]\n', 't.yaml');
     const r = parseCheckSpec(
-      ['checks:', '  - reach: {from: h1, to: 192.0.2.1}', '  - route: {router: r1, prefix: 10.0.0.0/8, via: r9}', '  - traceroute: {from: h2, to: h1, hops: [r1, h1]}'].join('\n'),
+      ['checks:', '  - reach: {from: h1, to: 192.0.2.1}', '  - route: {router: r1, prefix: 10.0.0.0/8, via: r9}', '  - traceroute: {from: h2, to: h1, hops: [r1, h1]}', '  - session: {router: h1, neighbor: r1}'].join('\n'),
       'spec.yaml',
     );
     expect(r.ok).toBe(true);
@@ -116,6 +116,7 @@ describe('specNodeErrors', () => {
     expect(specNodeErrors(r.spec, topo).map((e) => `${e.file}:${e.line}: ${e.field}: ${e.message}`)).toEqual([
       "spec.yaml:3: checks[1].route.via: no node 'r9' in the lab (nodes: h1 r1)",
       "spec.yaml:4: checks[2].traceroute.from: no node 'h2' in the lab (nodes: h1 r1)",
+      'spec.yaml:5: checks[3].session.router: h1 is a host, not one of the lab\'s routers (r1)',
     ]);
   });
 });
