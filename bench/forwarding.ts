@@ -14,7 +14,7 @@
  *     ICMP port-unreachable replies are rate-limited by the kernel to about
  *     one per second). Binary search over the offered rate with short
  *     trials, then the final rate held for `--duration` seconds (default 10)
- *     with zero loss, stepping down 10% if it loses. A run where the
+ *     with zero loss, stepping down 15% if it loses. A run where the
  *     generator cannot reach the offered rate is marked generator-limited.
  *     (trafgen's rate mode, `-b Npps`, sends one frame per syscall and could
  *     not reach 60k pps on this loaded machine: it was the bottleneck.)
@@ -220,14 +220,14 @@ async function searchThroughput(s: Sender, label: string): Promise<Throughput> {
     if (t.lossless) lo = mid;
     else hi = mid;
   }
-  // Hold the result for the full duration; step down 10% on a loss.
-  for (let i = 0; i < 4 && lo > 0; i++) {
+  // Hold the result for the full duration; step down 15% on a loss.
+  for (let i = 0; i < 10 && lo >= 1000; i++) {
     const t = log(await trial(s, lo, FINAL_S));
     if (t.lossless) {
       const delivered = Math.round(t.received / t.seconds);
       return { zeroLossPps: Math.min(lo, delivered), offeredPps: lo, finalTrial: t, trials, generatorLimited: generatorLimited || delivered < lo * 0.95 };
     }
-    lo = Math.round((lo * 0.9) / 1000) * 1000;
+    lo = Math.round((lo * 0.85) / 1000) * 1000;
   }
   return { zeroLossPps: 0, offeredPps: 0, trials, generatorLimited };
 }
