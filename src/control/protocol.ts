@@ -43,6 +43,29 @@ export interface ControlMethods {
   'anycast.status': { params: Record<string, never>; result: Record<string, unknown> };
   'anycast.control': { params: { action: string; args?: Record<string, unknown> }; result: Record<string, unknown> };
   shutdown: { params: { reason?: string }; result: { stopping: true } };
+  /** Inject peers (`lab inject`): announce routes with chosen attributes (replacing earlier ones for the same prefix), withdraw them, list them. */
+  'inject.announce': { params: { routes: InjectRouteSpec[] }; result: InjectStatus };
+  'inject.withdraw': { params: { prefixes: string[] }; result: InjectStatus & { readonly notAnnounced: string[] } };
+  'inject.status': { params: Record<string, never>; result: InjectStatus };
+}
+
+/** A route an inject peer announces (src/inject/routes.ts says what goes on the wire). */
+export interface InjectRouteSpec {
+  readonly prefix: string;
+  /** AS numbers after the peer's own AS over eBGP; the origin AS last. */
+  readonly asPath: readonly number[];
+  readonly nextHop?: string;
+  readonly med?: number;
+  readonly localPref?: number;
+  readonly communities: readonly string[];
+  readonly origin: 'igp' | 'egp' | 'incomplete';
+}
+
+export interface InjectStatus {
+  readonly node: string;
+  readonly asn: number;
+  readonly routes: InjectRouteSpec[];
+  readonly sessions: { readonly address: string; readonly node?: string; readonly state: string; readonly updatesOut: number; readonly updatesIn: number; readonly lastError?: string }[];
 }
 
 export type ControlMethod = keyof ControlMethods;
