@@ -15,6 +15,12 @@
  * which a topology does not pin down): they are all kept, propagated, and
  * reported, so a tie is a tie.
  *
+ * The live state of a running lab narrows the model (OracleOptions): sites
+ * that are withdrawn (a failed service, a drain, a health check that says
+ * down) originate nothing; speakers that are down (killed, frozen, cut off)
+ * hold no session at all; and no session runs over an interface that is
+ * down. So after `lab fail b` the prediction is the next-nearest site.
+ *
  * Not modelled: MED, ORIGIN differences (every site originates IGP),
  * communities' effect on export (no-export), route reflection, IGP cost,
  * MRAI/timing, aggregation, policies that never converge (reported).
@@ -37,6 +43,16 @@ export interface OracleNode {
 
 export interface OracleTopology {
   readonly nodes: readonly OracleNode[];
+}
+
+/** What is not working in a running lab, so the prediction leaves it out. */
+export interface OracleOptions {
+  /** Sites that announce nothing (service failed, drained, health check down): they originate no prefix but still speak BGP. */
+  readonly withdrawn?: Iterable<string>;
+  /** Speakers with no BGP session at all (process killed or frozen, every link cut). */
+  readonly down?: Iterable<string>;
+  /** Interfaces that are down, as "node/interface": no session runs over them. */
+  readonly downInterfaces?: Iterable<string>;
 }
 
 export interface OracleRoute {
@@ -148,14 +164,21 @@ export function entryRouter(topo: OracleTopology, client: OracleNode, family: 4 
 }
 
 /** Runs the decision process for `prefixText` over the topology and predicts each client's site. */
-export function predictCatchment(topo: OracleTopology, prefixText: string, clients?: readonly string[]): OracleResult {
+export function predictCatchment(topo: OracleTopology, prefixText: string, clients?: readonly string[], opts: OracleOptions = {}): OracleResult {
   const pr = parsePrefix(prefixText);
   if (!pr.ok) throw new Error(`bad prefix ${prefixText}: ${pr.error}`);
   const prefix = pr.value;
   const byName = new Map(topo.nodes.map((n) => [n.name, n]));
+  const down = new Set(opts.down ?? []);
+  const withdrawn = new Set([...(opts.withdrawn ?? []), ...down]);
+  const downInterfaces = new Set(opts.downInterfaces ?? []);
   const speakers = topo.nodes.filter((n) => n.asn !== undefined && n.neighbors !== undefined);
   const cache = new Map<object, CompiledPolicy>();
+  /** A session is up when neither end is down and neither end's interface is. */
+  const sessionUp = (s: OracleNode, sn: BgpNeighbor, p: OracleNode, pn: BgpNeighbor) =>
+    !down.has(s.name) && !down.has(p.name) && !downInterfaces.has(`${s.name}/${sn.interface}`) && !downInterfaces.has(`${p.name}/${pn.interface}`);
   const originates = (n: OracleNode) =>
+    !withdrawn.has(n.name) &&
     [...(n.anycast?.prefixes ?? []), ...(n.networks ?? [])].some((p) => {
       const q = parsePrefix(p);
       return q.ok && q.value.family === prefix.family && q.value.len === prefix.len && prefixCovers(q.value, prefix);
@@ -175,7 +198,7 @@ export function predictCatchment(topo: OracleTopology, prefixText: string, clien
         const p = ns.node ? byName.get(ns.node) : undefined;
         if (!p || p.asn === undefined || !p.neighbors) continue;
         const np = p.neighbors.find((x) => x.node === s.name && x.address === ns.localAddress) ?? p.neighbors.find((x) => x.node === s.name);
-        if (!np) continue;
+        if (!np || !sessionUp(s, ns, p, np)) continue;
         for (const r of best.get(p.name) ?? []) {
           if (r.via === 'ibgp' && np.kind === 'ibgp') continue;
           const exported = applyPolicy(compiled(np.export, cache), prefix, r, p.asn);
@@ -209,6 +232,8 @@ export function predictCatchment(topo: OracleTopology, prefixText: string, clien
   const predictions = clientNodes.map((c): CatchmentPrediction => {
     const router = entryRouter(topo, c, prefix.family);
     if (!router) return { client: c.name, servers: [], tie: false, paths: [], note: 'no entry router found' };
+    const cut = c.interfaces.find((i) => i.peerNode === router.name && (downInterfaces.has(`${c.name}/${i.name}`) || router.interfaces.some((j) => j.peerNode === c.name && downInterfaces.has(`${router.name}/${j.name}`))));
+    if (cut || down.has(router.name)) return { client: c.name, router: router.name, servers: [], tie: false, paths: [], note: cut ? `${c.name}'s link to ${router.name} is down` : `${router.name} is down` };
     const paths = best.get(router.name) ?? [];
     const servers = [...new Set(paths.map((p) => p.server))].sort();
     return { client: c.name, router: router.name, servers, tie: servers.length > 1, paths, ...(paths.length ? {} : { note: `${router.name} has no route to ${prefixText}` }) };

@@ -91,6 +91,42 @@ describe('catchment oracle', () => {
     expect(bestRoutes([])).toEqual([]);
   });
 
+  it('a failed (withdrawn) site is left out: without b the client goes to a, without a and b to c', async () => {
+    const topo = await loadTopologyFile(join(ROOT, 'topologies/anycast-basic.yaml'));
+    const noB = predictCatchment(topo, '192.0.2.0/24', undefined, { withdrawn: ['b'] });
+    expect(noB.predictions[0]).toMatchObject({ client: 'client', router: 'r1', servers: ['a'], tie: false });
+    expect(noB.predictions[0].paths.map((p) => p.asPath)).toEqual([[65002, 64500]]);
+    // b still speaks BGP: r1 still sends it the routes of a and c, it just originates nothing.
+    expect(noB.best.get('b')).toEqual([]);
+    const noAB = predictCatchment(topo, '2001:db8::/48', undefined, { withdrawn: ['a', 'b'] });
+    expect(noAB.predictions[0].servers).toEqual(['c']);
+    expect(noAB.predictions[0].paths[0].asPath).toEqual([65002, 65003, 64500]);
+    const none = predictCatchment(topo, '192.0.2.0/24', undefined, { withdrawn: ['a', 'b', 'c'] });
+    expect(none.predictions[0]).toMatchObject({ servers: [], note: 'r1 has no route to 192.0.2.0/24' });
+  });
+
+  it('a speaker that is down holds no session; a down interface carries none', async () => {
+    const topo = await loadTopologyFile(join(ROOT, 'topologies/anycast-basic.yaml'));
+    expect(predictCatchment(topo, '192.0.2.0/24', undefined, { down: ['b'] }).predictions[0].servers).toEqual(['a']);
+    // r1-eth2 is r1's end of the link to b; either end down cuts the session.
+    const intf = (node: string, peer: string) => `${node}/${topo.nodes.find((n) => n.name === node)!.interfaces.find((i) => i.peerNode === peer)!.name}`;
+    expect(predictCatchment(topo, '192.0.2.0/24', undefined, { downInterfaces: [intf('r1', 'b')] }).predictions[0].servers).toEqual(['a']);
+    expect(predictCatchment(topo, '192.0.2.0/24', undefined, { downInterfaces: [intf('b', 'r1')] }).predictions[0].servers).toEqual(['a']);
+    // r2 down: r1 keeps b; with b's link also down r1 has nothing left.
+    expect(predictCatchment(topo, '192.0.2.0/24', undefined, { down: ['r2'] }).predictions[0].servers).toEqual(['b']);
+    const cut = predictCatchment(topo, '192.0.2.0/24', undefined, { down: ['r2'], downInterfaces: [intf('r1', 'b')] });
+    expect(cut.predictions[0]).toMatchObject({ servers: [], note: 'r1 has no route to 192.0.2.0/24' });
+    expect(cut.best.get('r3')!.map((p) => p.server)).toEqual(['c']);
+    // The client's own link down: it reaches nothing, whatever BGP holds.
+    expect(predictCatchment(topo, '192.0.2.0/24', undefined, { downInterfaces: [intf('client', 'r1')] }).predictions[0]).toMatchObject({ servers: [], note: "client's link to r1 is down" });
+  });
+
+  it('regions: c failed sends client2 to a tie of a and b; the other clients stay', async () => {
+    const topo = await loadTopologyFile(fixture('regions.yaml'));
+    const r = predictCatchment(topo, '192.0.2.0/24', undefined, { withdrawn: ['c'] });
+    expect(Object.fromEntries(r.predictions.map((p) => [p.client, p.servers]))).toEqual({ client1: ['a'], client2: ['a', 'b'], client3: ['b'] });
+  });
+
   it('an address outside every anycast prefix has no covering prefix', async () => {
     const topo = await loadTopologyFile(join(ROOT, 'topologies/anycast-basic.yaml'));
     expect(coveringAnycastPrefix(topo, '198.51.100.1')).toBeUndefined();
