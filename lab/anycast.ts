@@ -27,8 +27,9 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { ControlClient } from '../src/control/client.js';
 import { defaultHealthConfig, defaultServiceConfig, type HealthCheckConfig, type ServiceConfig } from '../src/anycast/config.js';
-import { coveringAnycastPrefix, predictCatchment, type CatchmentPrediction } from '../src/anycast/oracle.js';
+import { coveringAnycastPrefix, predictCatchment, type CatchmentPrediction, type OracleOptions } from '../src/anycast/oracle.js';
 import { summarizeProbes, type ProbeResult, type StreamSummary } from '../src/anycast/probe-analysis.js';
+import { MAX_SPOOFING_ATTACKERS } from '../src/anycast/spoofed-frames.js';
 import type { ServiceStatus } from '../src/anycast/service.js';
 import { labDir, processStartTime, readJournal } from './journal.js';
 import { LabError } from './lab.js';
@@ -295,18 +296,82 @@ export interface CatchmentReport {
   readonly address: string;
   readonly prefix?: string;
   readonly oracleConverged: boolean;
+  /** What the oracle left out because the running lab says it is not working, e.g. "b (failed: service)". */
+  readonly oracleLeftOut: readonly string[];
   readonly rows: readonly CatchmentRow[];
 }
 
-export function predictedCatchment(topo: Topology, address: string): { prefix?: string; converged: boolean; predictions: readonly CatchmentPrediction[] } {
+export function predictedCatchment(topo: Topology, address: string, state: OracleOptions = {}): { prefix?: string; converged: boolean; predictions: readonly CatchmentPrediction[] } {
   const prefix = coveringAnycastPrefix(topo, address);
   if (!prefix) return { converged: true, predictions: [] };
-  const r = predictCatchment(topo, prefix, clientHosts(topo).map((c) => c.name));
+  const r = predictCatchment(topo, prefix, clientHosts(topo).map((c) => c.name), state);
   return { prefix, converged: r.converged, predictions: r.predictions };
 }
 
+export interface LiveOracleState {
+  readonly withdrawn: readonly string[];
+  readonly down: readonly string[];
+  readonly downInterfaces: readonly string[];
+  /** One line per thing left out, for the reader. */
+  readonly leftOut: readonly string[];
+}
+
+/** Failures that stop a site's BGP speaker (or every session of it); the others only withdraw. */
+const SPEAKER_DOWN: readonly FailureKind[] = ['kill', 'freeze', 'link', 'blackhole'];
+
+/**
+ * What the oracle must leave out in a running lab: sites failed with
+ * `lab fail` (from the failures file), sites whose speaker says it is not
+ * announcing (a health check that went down by itself), and interfaces that
+ * are not up (`link A B down`, a cut link).
+ */
+export async function liveOracleState(lab: string, topo: Topology): Promise<LiveOracleState> {
+  const failures = readFailures(lab);
+  const withdrawn: string[] = [];
+  const down: string[] = [];
+  const leftOut: string[] = [];
+  await Promise.all(
+    anycastServers(topo).map(async (s) => {
+      const f = failures[s.name];
+      if (f) {
+        (SPEAKER_DOWN.includes(f.how) ? down : withdrawn).push(s.name);
+        leftOut.push(`${s.name} (failed: ${f.how})`);
+        return;
+      }
+      try {
+        const st = await withClient(controlSocketOf(lab, s.name), (c) => c.request('anycast.status', {}, 1000), 500);
+        if (st.announced === false) {
+          withdrawn.push(s.name);
+          leftOut.push(`${s.name} (withdrawn)`);
+        }
+      } catch {
+        down.push(s.name);
+        leftOut.push(`${s.name} (its BGP speaker does not answer)`);
+      }
+    }),
+  );
+  const downInterfaces: string[] = [];
+  await Promise.all(
+    topo.nodes.map(async (n) => {
+      if (!n.interfaces.length) return;
+      const r = await execa('ip', ['-n', namespaceName(lab, n.name), '-json', 'link', 'show'], { reject: false });
+      if (r.exitCode !== 0) return;
+      const state = new Map((JSON.parse(String(r.stdout)) as { ifname: string; operstate?: string; flags?: string[] }[]).map((l) => [l.ifname, l]));
+      for (const i of n.interfaces) {
+        const l = state.get(i.name);
+        const up = l !== undefined && (l.flags ?? []).includes('UP') && (l.flags ?? []).includes('LOWER_UP');
+        if (!up) downInterfaces.push(`${n.name}/${i.name}`);
+      }
+    }),
+  );
+  downInterfaces.sort();
+  if (downInterfaces.length) leftOut.push(`interfaces down: ${downInterfaces.map((x) => x.split('/')[1]).join(' ')}`);
+  return { withdrawn: withdrawn.sort(), down: down.sort(), downInterfaces, leftOut: leftOut.sort() };
+}
+
 export async function catchment(lab: string, topo: Topology, address: string): Promise<CatchmentReport> {
-  const oracle = predictedCatchment(topo, address);
+  const state = await liveOracleState(lab, topo);
+  const oracle = predictedCatchment(topo, address, state);
   const rows = await Promise.all(
     clientHosts(topo).map(async (c): Promise<CatchmentRow> => {
       const p = await probeFrom(lab, topo, c.name, address, { count: 3, intervalMs: 20 });
@@ -324,7 +389,7 @@ export async function catchment(lab: string, topo: Topology, address: string): P
       };
     }),
   );
-  return { address, prefix: oracle.prefix, oracleConverged: oracle.converged, rows };
+  return { address, prefix: oracle.prefix, oracleConverged: oracle.converged, oracleLeftOut: state.leftOut, rows };
 }
 
 // ---------------------------------------------------------------- fail / recover
@@ -609,6 +674,8 @@ export interface DdosReport {
   readonly servers: readonly { readonly name: string; readonly received: number; readonly byClient: Record<string, number> }[];
   readonly sent: number;
   readonly received: number;
+  /** Sources spoofed from 198.18.0.0/15 or 2001:2::/48 (one block per attacker), sent at layer 2. */
+  readonly spoofed: boolean;
 }
 
 /** Attackers: hosts named attacker*, atk* or bot*; else every client host. */
@@ -618,15 +685,13 @@ export function attackers(topo: Topology): TopologyNode[] {
 }
 
 export async function ddos(lab: string, topo: Topology, opts: { address: string; rate: number; duration: number; spoof?: boolean }): Promise<DdosReport> {
-  if (opts.spoof) {
-    throw new LabError('spoofed sources need a raw socket with IP_HDRINCL (the npm raw-socket package, not installed) or layer-2 injection; run without --spoof');
-  }
   const who = attackers(topo);
+  if (opts.spoof && who.length > MAX_SPOOFING_ATTACKERS) throw new LabError(`--spoof gives each attacker its own source block; at most ${MAX_SPOOFING_ATTACKERS} attackers, this lab has ${who.length}`);
   await resetCounters(lab, topo);
   const sentBy = await Promise.all(
-    who.map(async (a) => {
+    who.map(async (a, index) => {
       const r = await execa('ip', ['netns', 'exec', namespaceName(lab, a.name), process.execPath, distEntry('src/anycast/flood-main.js'), opts.address,
-        '--rate', String(opts.rate), '--duration', String(opts.duration), '--id', a.name], { reject: false });
+        '--rate', String(opts.rate), '--duration', String(opts.duration), '--id', a.name, ...(opts.spoof ? ['--spoof', String(index)] : [])], { reject: false });
       try {
         return { name: a.name, sent: Number(JSON.parse(String(r.stdout).trim()).sent) };
       } catch {
@@ -649,6 +714,7 @@ export async function ddos(lab: string, topo: Topology, opts: { address: string;
     servers,
     sent: sentBy.reduce((a, b) => a + b.sent, 0),
     received: servers.reduce((a, b) => a + b.received, 0),
+    spoofed: opts.spoof === true,
   };
 }
 
@@ -665,7 +731,8 @@ export function formatCatchment(r: CatchmentReport, onlyDiff = false): string {
   const rows = r.rows.filter((x) => !onlyDiff || !x.match).map((x) =>
     `${x.client.padEnd(12)} ${(x.observed ?? '-').padEnd(10)} ${((x.predicted.join('|') || '-') + (x.tie ? ' (tie)' : '')).padEnd(14)} ${(x.rttMs?.toFixed(3) ?? '-').padStart(8)}  ${x.asPath ? `${x.router}: [${x.asPath.join(' ')}]` : ''}${x.match ? '' : '   <- differs'}`,
   );
-  return [`catchment of ${r.address}${r.prefix ? ` (${r.prefix})` : ''}${r.oracleConverged ? '' : ' — oracle did not converge'}`, head, ...rows].join('\n') + '\n';
+  const left = r.oracleLeftOut?.length ? [`the oracle leaves out: ${r.oracleLeftOut.join(', ')}`] : [];
+  return [`catchment of ${r.address}${r.prefix ? ` (${r.prefix})` : ''}${r.oracleConverged ? '' : ' — oracle did not converge'}`, ...left, head, ...rows].join('\n') + '\n';
 }
 
 export function formatFailover(r: FailoverReport): string {
@@ -676,7 +743,8 @@ export function formatFailover(r: FailoverReport): string {
 }
 
 export function formatDdos(r: DdosReport): string {
-  const lines = [`flood of ${r.address}: ${r.attackers.length} attacker(s) at ${r.ratePerAttacker}/s for ${r.seconds} s`];
+  const lines = [`flood of ${r.address}: ${r.attackers.length} attacker(s) at ${r.ratePerAttacker}/s for ${r.seconds} s${r.spoofed ? ', spoofed sources (198.18.0.0/15, 2001:2::/48)' : ''}`];
+  if (r.spoofed) for (const s of r.servers) lines.push(`  server   ${s.name.padEnd(10)} saw ${Object.keys(s.byClient).length} distinct source(s)`);
   for (const a of r.attackers) lines.push(`  attacker ${a.name.padEnd(10)} sent ${a.sent}`);
   for (const s of r.servers) lines.push(`  server   ${s.name.padEnd(10)} received ${s.received} (${r.received ? ((100 * s.received) / r.received).toFixed(1) : '0'}%)`);
   lines.push(`  total sent ${r.sent}, received ${r.received} (${r.sent ? ((100 * r.received) / r.sent).toFixed(2) : '0'}%)`);

@@ -379,7 +379,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   ddos: {
     usage: 'lab ddos [ADDRESS] --rate N --duration S [--spoof] [--json]',
-    help: 'Attackers (hosts named attacker*/atk*/bot*, else every client) flood the anycast address at N datagrams/s each; per-server received counts.',
+    help: 'Attackers (hosts named attacker*/atk*/bot*, else every client) flood the anycast address at N datagrams/s each; per-server received counts. --spoof: forged sources (198.18.0.0/15, 2001:2::/48), sent at layer 2.',
     async run(args) {
       const lab = resolveLab(args);
       const topo = readLabTopology(lab);
