@@ -162,6 +162,13 @@ export interface BgpStatus {
   readonly msSinceLastUpdate: number;
 }
 
+/**
+ * Events. `best-path` and `fib` come one per prefix for small changes; a
+ * router that changes many prefixes at once (more than 16 in one chunk of
+ * work, e.g. a table arriving or an interface going down) reports that chunk
+ * as one `log` event whose `detail` holds the counts (bestPath, added,
+ * withdrawn, fibAdd, fibReplace, fibRemove).
+ */
 export type ControlEvent =
   | { readonly seq: number; readonly t: number; readonly node: string; readonly type: 'session'; readonly peer: string; readonly from: string; readonly to: string; readonly reason?: string }
   | { readonly seq: number; readonly t: number; readonly node: string; readonly type: 'best-path'; readonly prefix: string; readonly old?: string; readonly new?: string; readonly reason: string }
@@ -169,7 +176,7 @@ export type ControlEvent =
   | { readonly seq: number; readonly t: number; readonly node: string; readonly type: 'interface'; readonly interface: string; readonly up: boolean }
   | { readonly seq: number; readonly t: number; readonly node: string; readonly type: 'anycast'; readonly action: string; readonly detail?: string }
   | { readonly seq: number; readonly t: number; readonly node: string; readonly type: 'trace'; readonly detail: Record<string, unknown> }
-  | { readonly seq: number; readonly t: number; readonly node: string; readonly type: 'log'; readonly level: string; readonly message: string };
+  | { readonly seq: number; readonly t: number; readonly node: string; readonly type: 'log'; readonly level: string; readonly message: string; readonly detail?: Readonly<Record<string, number | string>> };
 
 /** Distributes Omit over the event union. */
 export type EventBody = ControlEvent extends infer E ? (E extends ControlEvent ? Omit<E, 'seq' | 't' | 'node'> : never) : never;

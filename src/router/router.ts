@@ -61,6 +61,27 @@ export function connectedSubnets(cfg: RouterConfig): ConnectedSubnet[] {
   return out;
 }
 
+/** A chunk of changes larger than this gets one summary event instead of per-prefix events. */
+export const EVENT_DETAIL_MAX = 16;
+
+const NO_HOPS: readonly NextHop[] = Object.freeze([]);
+
+/** Counts for a summary event. */
+interface ChangeTally {
+  bestPath: number;
+  added: number;
+  withdrawn: number;
+  add: number;
+  replace: number;
+  remove: number;
+  first?: IpPrefix;
+  last?: IpPrefix;
+}
+
+function newTally(): ChangeTally {
+  return { bestPath: 0, added: 0, withdrawn: 0, add: 0, replace: 0, remove: 0 };
+}
+
 export class Router {
   readonly table = new RouteTable();
   private readonly up = new Map<string, boolean>();
@@ -118,31 +139,72 @@ export class Router {
 
   /**
    * resolveNextHop per next-hop byte array: the RIB interns next hops, so the
-   * many prefixes of one burst share a few arrays. Cleared when an interface
+   * many prefixes of one burst share a few arrays. Each entry also holds the
+   * one-element next-hop list the routing table stores for every prefix
+   * using that next hop (shared, never copied). Cleared when an interface
    * changes state.
    */
-  private readonly nextHopCache = new Map<Uint8Array, NextHop | undefined>();
-  private cachedNextHop(bytes: Uint8Array): NextHop | undefined {
-    if (this.nextHopCache.has(bytes)) return this.nextHopCache.get(bytes);
+  private readonly nextHopCache = new Map<Uint8Array, { readonly hop: NextHop; readonly hops: readonly NextHop[] } | null>();
+  private cachedNextHop(bytes: Uint8Array): { readonly hop: NextHop; readonly hops: readonly NextHop[] } | null {
+    let e = this.nextHopCache.get(bytes);
+    if (e !== undefined) return e;
     if (this.nextHopCache.size > 10_000) this.nextHopCache.clear();
-    const nh = this.resolveNextHop(bytes);
-    this.nextHopCache.set(bytes, nh);
-    return nh;
+    const hop = this.resolveNextHop(bytes);
+    e = hop ? { hop, hops: Object.freeze([hop]) } : null;
+    this.nextHopCache.set(bytes, e);
+    return e;
   }
+  /** Shared next-hop lists of ECMP sets, by their text ("via%interface|..."). */
+  private readonly ecmpHopsCache = new Map<string, readonly NextHop[]>();
 
   /** For the RIB: a BGP next hop is usable when it lies in a connected subnet of an up interface. */
-  nextHopReachable = (nextHop: Uint8Array): boolean => this.resolveNextHop(nextHop) !== undefined;
+  nextHopReachable = (nextHop: Uint8Array): boolean => this.cachedNextHop(nextHop) !== null;
 
+  /** The routing table's next hops for a best-path change: a shared list, empty when unusable or originated here. */
+  private bgpHops(c: BestPathChange): readonly NextHop[] {
+    if (c.ecmp === undefined || c.ecmp.length <= 1) {
+      const r = c.ecmp?.length === 1 ? c.ecmp[0] : c.newBest;
+      // Originated here: the connected/static route is what forwards.
+      if (r === undefined || r.peer.kind === 'local' || !r.attrs.nextHop) return NO_HOPS;
+      return this.cachedNextHop(r.attrs.nextHop)?.hops ?? NO_HOPS;
+    }
+    const hops: NextHop[] = [];
+    let single: readonly NextHop[] = NO_HOPS;
+    for (const r of c.ecmp) {
+      if (r.peer.kind === 'local' || !r.attrs.nextHop) continue;
+      const e = this.cachedNextHop(r.attrs.nextHop);
+      if (!e || hops.some((h) => h.via === e.hop.via && h.interface === e.hop.interface)) continue;
+      hops.push(e.hop);
+      single = e.hops;
+    }
+    if (hops.length <= 1) return single;
+    const key = hops.map((h) => `${h.via ?? ''}%${h.interface}`).join('|');
+    let shared = this.ecmpHopsCache.get(key);
+    if (shared === undefined) {
+      if (this.ecmpHopsCache.size > 10_000) this.ecmpHopsCache.clear();
+      this.ecmpHopsCache.set(key, (shared = Object.freeze(hops)));
+    }
+    return shared;
+  }
+
+  /**
+   * Best-path changes from one chunk of the speaker's work. A chunk of up to
+   * EVENT_DETAIL_MAX changes gets a `best-path` and a `fib` event per prefix
+   * (the timeline of a lab's small changes); a larger one (a table arriving)
+   * gets one summary event, so a burst costs no event or text per prefix.
+   */
   onBestPathChanges(changes: readonly BestPathChange[]): void {
+    const tally = changes.length > EVENT_DETAIL_MAX ? newTally() : undefined;
     for (const c of changes) {
-      const routes = c.ecmp && c.ecmp.length ? c.ecmp : c.newBest ? [c.newBest] : [];
-      const hops: NextHop[] = [];
-      for (const r of routes) {
-        if (r.peer.kind === 'local') continue; // originated here: the connected/static route is what forwards
-        const nh = r.attrs.nextHop ? this.cachedNextHop(r.attrs.nextHop) : undefined;
-        if (nh && !hops.some((h) => h.via === nh.via && h.interface === nh.interface)) hops.push(nh);
+      this.apply(this.table.set(c.prefix, 'bgp', this.bgpHops(c)), tally);
+      if (tally) {
+        tally.bestPath++;
+        if (!c.newBest) tally.withdrawn++;
+        else if (!c.oldBest) tally.added++;
+        tally.first ??= c.prefix;
+        tally.last = c.prefix;
+        continue;
       }
-      this.apply(this.table.set(c.prefix, 'bgp', hops));
       this.control.emit({
         type: 'best-path', prefix: formatPrefix(c.prefix),
         old: c.oldBest ? describePath(c.oldBest.peer.name, c.oldBest.attrs.asPath) : undefined,
@@ -150,6 +212,7 @@ export class Router {
         reason: c.reason,
       });
     }
+    if (tally) this.emitSummary(tally);
   }
 
   /** Carrier or admin state of an interface changed. */
@@ -157,6 +220,7 @@ export class Router {
     if (this.up.get(ifname) === isUp || !this.up.has(ifname)) return;
     this.up.set(ifname, isUp);
     this.nextHopCache.clear();
+    this.ecmpHopsCache.clear();
     this.control.emit({ type: 'interface', interface: ifname, up: isUp });
     const mine = this.subnets.filter((x) => x.interface === ifname);
     for (const s of mine) this.apply(this.table.set(s.prefix, 'connected', isUp ? [{ interface: ifname }] : []));
@@ -167,11 +231,15 @@ export class Router {
     }
     if (!isUp) {
       this.speaker?.interfaceDown(ifname);
-      for (const r of this.table.routesVia(ifname)) {
-        if (r.source === 'connected') continue;
-        const hops = r.nextHops.filter((h) => h.interface !== ifname);
-        this.apply(this.table.set(r.prefix, r.source, hops));
+      const via = this.table.routesVia(ifname).filter((r) => r.source !== 'connected');
+      const tally = via.length > EVENT_DETAIL_MAX ? newTally() : undefined;
+      const remaining = new Map<readonly NextHop[], readonly NextHop[]>();
+      for (const r of via) {
+        let hops = remaining.get(r.nextHops);
+        if (hops === undefined) remaining.set(r.nextHops, (hops = Object.freeze(r.nextHops.filter((h) => h.interface !== ifname))));
+        this.apply(this.table.set(r.prefix, r.source, hops), tally);
       }
+      if (tally) this.emitSummary(tally);
     } else {
       this.speaker?.interfaceUp(ifname);
       for (const st of this.cfg.staticRoutes) {
@@ -183,11 +251,26 @@ export class Router {
     this.speaker?.nextHopsChanged?.();
   }
 
-  private apply(change: RouteChange | undefined): void {
+  /** Passes a table change to the sinks; an event for it, or a count in `tally` when a summary will follow. */
+  private apply(change: RouteChange | undefined, tally?: ChangeTally): void {
     if (!change) return;
     for (const s of this.sinks) s.apply(change);
+    if (tally) {
+      tally[change.action]++;
+      return;
+    }
     const nh = change.route.nextHops[0];
     this.control.emit({ type: 'fib', prefix: formatPrefix(change.route.prefix), action: change.action, via: nh?.via, interface: nh?.interface });
+  }
+
+  private emitSummary(t: ChangeTally): void {
+    const span = t.first ? `; ${formatPrefix(t.first)}${t.last && t.last !== t.first ? ` … ${formatPrefix(t.last)}` : ''}` : '';
+    const best = t.bestPath ? `best path changed for ${t.bestPath} prefixes (${t.added} new, ${t.withdrawn} withdrawn${span}); ` : '';
+    this.control.emit({
+      type: 'log', level: 'info',
+      message: `${best}fib ${t.add} add, ${t.replace} replace, ${t.remove} remove`,
+      detail: { bestPath: t.bestPath, added: t.added, withdrawn: t.withdrawn, fibAdd: t.add, fibReplace: t.replace, fibRemove: t.remove },
+    });
   }
 
   // ---- control views ----
