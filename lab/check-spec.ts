@@ -14,6 +14,7 @@
  *     - catchment: {client: c1, server: b}
  *     - catchment: oracle
  *     - failover: {server: b, how: blackhole, max-outage: 5s, to: a}
+ *     - failover: {server: c, how: drain, stay: [c1]}   # c1 keeps its server throughout
  *       name: optional label; hint: optional advice appended to a failure
  *
  * Not here: running the checks (check.ts).
@@ -90,6 +91,8 @@ export interface FailoverCheck extends Base {
   readonly maxOutageMs?: number;
   /** The server clients must land on after the failure. */
   readonly to?: string;
+  /** Clients that must keep the server they had while `server` fails (their traffic must not move). */
+  readonly stay?: readonly string[];
   readonly address?: string;
   readonly timeoutMs: number;
 }
@@ -116,7 +119,7 @@ export const CHECK_KEYS: Readonly<Record<CheckKind, readonly string[]>> = {
   reach: ['from', 'to', 'expect'],
   traceroute: ['from', 'to', 'hops'],
   catchment: ['client', 'server', 'address'],
-  failover: ['server', 'how', 'max-outage', 'to', 'address', 'timeout'],
+  failover: ['server', 'how', 'max-outage', 'to', 'stay', 'address', 'timeout'],
 };
 const REQUIRED: Readonly<Record<CheckKind, readonly string[]>> = {
   session: ['router', 'neighbor'],
@@ -261,6 +264,9 @@ function readBody(r: YamlReader, kind: CheckKind, k: Entry): Record<string, unkn
       case 'hops':
         o.hops = (r.items(e.value, f) ?? []).map((x) => r.check(x.value, x.field, nodeName));
         break;
+      case 'stay':
+        o.stay = (r.itemsOrOne(e.value, f) ?? []).map((x) => r.check(x.value, x.field, nodeName));
+        break;
       case 'communities':
         o.communities = (r.itemsOrOne(e.value, f) ?? []).map((x) => r.string(x.value, x.field));
         break;
@@ -298,6 +304,7 @@ function readBody(r: YamlReader, kind: CheckKind, k: Entry): Record<string, unkn
   if (kind === 'catchment' && o.server !== undefined && o.client === undefined) r.err(k.field, 'a catchment check with a server needs the client that must land on it', k.value);
   if (kind === 'reach') o.expect ??= true;
   if (kind === 'failover') {
+    if (Array.isArray(o.stay) && o.stay.includes(o.server)) r.err(k.field, `'stay' lists clients; ${String(o.server)} is the server that fails`, k.value);
     o.how ??= 'service';
     o.timeoutMs ??= 20_000;
   }
@@ -347,7 +354,7 @@ export function specNodeErrors(spec: CheckSpec, topo: Topology): TopologyError[]
       case 'reach': refs.push(['from', c.from]); if (NAME.test(c.to)) refs.push(['to', c.to]); break;
       case 'traceroute': refs.push(['from', c.from], ...c.hops.map((h, k): [string, string] => [`hops[${k}]`, h])); if (NAME.test(c.to)) refs.push(['to', c.to]); break;
       case 'catchment': refs.push(['client', c.client], ['server', c.server]); break;
-      case 'failover': refs.push(['server', c.server], ['to', c.to]); break;
+      case 'failover': refs.push(['server', c.server], ['to', c.to], ...(c.stay ?? []).map((h, k): [string, string] => [`stay[${k}]`, h])); break;
     }
     for (const [field, name] of refs) {
       if (name !== undefined && !names.has(name)) errors.push({ file: spec.file, line: c.line, field: `checks[${i}].${c.kind}.${field}`, message: `no node '${name}' in the lab (nodes: ${list})` });

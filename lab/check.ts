@@ -358,7 +358,8 @@ async function runFailover(lab: string, topo: Topology, c: FailoverCheck): Promi
   const address = c.address ?? defaultAnycastAddress(topo);
   let rep;
   try {
-    rep = await failover(lab, topo, c.server, c.how, { address, timeoutMs: c.timeoutMs });
+    // With `stay`, no client may be on the failed server: give the withdrawal time to reach every router.
+    rep = await failover(lab, topo, c.server, c.how, { address, timeoutMs: c.timeoutMs, settleMs: c.stay?.length ? 3000 : undefined });
   } finally {
     await recoverServer(lab, topo, c.server).catch(() => undefined);
   }
@@ -366,9 +367,12 @@ async function runFailover(lab: string, topo: Topology, c: FailoverCheck): Promi
 }
 
 export function evalFailover(c: FailoverCheck, rows: readonly { client: string; before?: string; after?: string; outageMs?: number; lost: number }[]): CheckResult {
-  const affected = rows.filter((r) => r.before === c.server);
+  const stay = c.stay ?? [];
+  const affected = rows.filter((r) => r.before === c.server && !stay.includes(r.client));
   const bound = c.maxOutageMs !== undefined ? `within ${c.maxOutageMs / 1000} s` : '';
-  const expected = `clients of ${c.server} move${c.to ? ` to ${c.to}` : ''} ${bound}`.trim();
+  const moves = `clients of ${c.server} move${c.to ? ` to ${c.to}` : ''} ${bound}`.trim();
+  const expected = stay.length ? `${stay.join(', ')} keep${stay.length === 1 ? 's' : ''} its server${affected.length || c.to || bound ? `; ${moves}` : ''}` : moves;
+  if (stay.length) return evalStay(c, rows, stay, affected, expected);
   if (!affected.length) {
     return result(c, false, expected, 'no client was on it', `no client was answered by ${c.server} before the failure (${rows.map((r) => `${r.client} -> ${r.before ?? 'none'}`).join(', ') || 'no clients'}), so its failover cannot be measured`);
   }
@@ -383,6 +387,28 @@ export function evalFailover(c: FailoverCheck, rows: readonly { client: string; 
   }
   if (!problems.length) return result(c, true, expected, found, `after ${c.server} failed (${c.how}): ${found}`);
   return result(c, false, expected, found, `after ${c.server} failed (${c.how}): ${problems.join('; ')}`);
+}
+
+/** A failover check with `stay`: the listed clients keep their server; any others on the failed one must move as asked. */
+function evalStay(c: FailoverCheck, rows: readonly { client: string; before?: string; after?: string; outageMs?: number; lost: number }[], stay: readonly string[], affected: readonly { client: string; before?: string; after?: string; outageMs?: number }[], expected: string): CheckResult {
+  const problems: string[] = [];
+  const seen: string[] = [];
+  for (const name of stay) {
+    const r = rows.find((x) => x.client === name);
+    if (!r?.before) { problems.push(`${name} got no answer before the failure`); seen.push(`${name}: no answer`); continue; }
+    seen.push(`${name}: ${r.before} -> ${r.after ?? 'no answer'}`);
+    if (r.before === c.server) problems.push(`${name} was served by ${c.server}, the server that failed, so it had to move to ${r.after && r.after !== c.server ? r.after : 'another server'} (its TCP connections break)`);
+    else if (r.after !== r.before) problems.push(`${name} moved from ${r.before} to ${r.after ?? 'nothing'} although ${r.before} did not fail (its TCP connections break)`);
+  }
+  for (const r of affected) {
+    seen.push(`${r.client}: ${r.before} -> ${r.after ?? 'no answer'}`);
+    if (!r.after || r.after === c.server) problems.push(`${r.client} was not answered by another server within ${c.timeoutMs / 1000} s`);
+    else if (c.to && r.after !== c.to) problems.push(`${r.client} moved to ${r.after}, not ${c.to}`);
+    else if (c.maxOutageMs !== undefined && (r.outageMs ?? Infinity) > c.maxOutageMs) problems.push(`${r.client} was cut off for ${((r.outageMs ?? 0) / 1000).toFixed(2)} s, more than ${c.maxOutageMs / 1000} s`);
+  }
+  const found = seen.join(', ');
+  if (!problems.length) return result(c, true, expected, found, `while ${c.server} failed (${c.how}): ${found}`);
+  return result(c, false, expected, found, `while ${c.server} failed (${c.how}): ${problems.join('; ')}`);
 }
 
 /** Waits for convergence, then evaluates every check in order. */

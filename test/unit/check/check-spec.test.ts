@@ -73,6 +73,13 @@ describe('parseCheckSpec', () => {
     expect(errs).toContainEqual(expect.stringMatching(/^spec\.yaml:6: checks\[4\]\.failover\.max-outage: expected a duration/));
   });
 
+  it('reads the clients of a failover that must stay, and refuses the failing server among them', () => {
+    const r = parseCheckSpec('checks:\n  - failover: {server: c, how: drain, stay: [c1, c2]}\n', 'spec.yaml');
+    expect(r.ok && r.spec.checks[0]).toMatchObject({ kind: 'failover', server: 'c', how: 'drain', stay: ['c1', 'c2'] });
+    expect(errorsOf('checks:\n  - failover: {server: c, stay: [c1, c]}\n')).toEqual(["spec.yaml:2: checks[0].failover: 'stay' lists clients; c is the server that fails"]);
+    expect(errorsOf('checks:\n  - failover: {server: c, stay: [C1]}\n')).toEqual([expect.stringMatching(/^spec\.yaml:2: checks\[0\]\.failover\.stay\[0\]: expected a node name/)]);
+  });
+
   it('refuses two assertions in one check, attributes on an absent route, BGP attributes on the FIB', () => {
     const errs = errorsOf(
       [

@@ -134,6 +134,16 @@ describe('failover', () => {
     expect(evalFailover(fo, [{ client: 'c1', before: 'a', lost: 50 }])).toMatchObject({ ok: false, found: 'c1: a -> no other server answered' });
     expect(evalFailover(fo, [{ client: 'c1', before: 'b', after: 'b', lost: 0 }]).message).toMatch(/^no client was answered by a before the failure/);
   });
+
+  it('with stay: the listed clients keep their server while another fails', () => {
+    const st: FailoverCheck = { kind: 'failover', name: 's', line: 1, server: 'c', how: 'drain', stay: ['c1'], timeoutMs: 10_000 };
+    expect(evalFailover(st, [{ client: 'c1', before: 'a', after: 'a', lost: 0 }])).toMatchObject({ ok: true, expected: 'c1 keeps its server', found: 'c1: a -> a' });
+    expect(evalFailover(st, [{ client: 'c1', before: 'a', after: 'b', lost: 2 }]).message).toBe('while c failed (drain): c1 moved from a to b although a did not fail (its TCP connections break)');
+    expect(evalFailover(st, [{ client: 'c1', before: 'c', after: 'a', outageMs: 10, lost: 1 }]).message).toBe('while c failed (drain): c1 was served by c, the server that failed, so it had to move to a (its TCP connections break)');
+    expect(evalFailover(st, [{ client: 'c2', before: 'a', after: 'a', lost: 0 }]).message).toBe('while c failed (drain): c1 got no answer before the failure');
+    // Others on the failed server are still held to `to`.
+    expect(evalFailover({ ...st, to: 'b' }, [{ client: 'c1', before: 'a', after: 'a', lost: 0 }, { client: 'c2', before: 'c', after: 'a', outageMs: 5, lost: 1 }]).message).toBe('while c failed (drain): c2 moved to a, not b');
+  });
 });
 
 describe('the report', () => {
