@@ -462,6 +462,57 @@ export const COMMANDS: Record<string, Command> = {
       return r.ok ? 0 : 1;
     },
   },
+  inject: {
+    usage: 'lab inject [--at NODE] announce PREFIX... [--as-path "ASN ..."] [--next-hop A] [--med N] [--local-pref N] [--community ASN:V ...] [--origin igp|egp|incomplete] | withdraw PREFIX... | status | --clear [--json]',
+    help: 'A scriptable BGP peer at an external node (with an asn) of the topology: announce prefixes with chosen attributes, withdraw them; --clear withdraws everything and removes the peer.',
+    passthroughAfter: 0,
+    async run(args) {
+      const { formatInject, parseInjectArgs, runInject } = await import('./inject.js');
+      const parsed = parseInjectArgs(args.positional);
+      const lab = resolveLab({ positional: [], flags: new Map(parsed.lab !== undefined ? [['lab', parsed.lab]] : []) });
+      const r = await runInject(lab, readLabTopology(lab), parsed);
+      out(parsed.json ? JSON.stringify(r, null, 2) : formatInject(r));
+      return 0;
+    },
+  },
+  reset: {
+    usage: 'lab reset [--lab LAB] [--timeout S] [--json]',
+    help: 'Back to the topology\'s start state without a teardown: inject peers removed, anycast failures recovered, interfaces up, router configs as the topology gives them (changed ones restarted), then wait for convergence.',
+    async run(args) {
+      const { formatReset, resetLab } = await import('./reset.js');
+      const lab = resolveLab(args);
+      const r = await resetLab(lab, readLabTopology(lab), { timeoutMs: Number(flag(args, 'timeout') ?? 60) * 1000 });
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatReset(r));
+      return r.convergence?.converged === false ? 1 : 0;
+    },
+  },
+  snapshot: {
+    usage: 'lab snapshot [FILE] [--lab LAB] [--json]',
+    help: 'Save every router\'s config (the JSON its process runs with) to FILE (default LAB-snapshot-DATE-TIME.json); edit a copy and restore it to change a running router.',
+    async run(args) {
+      const { defaultSnapshotFile, takeSnapshot, writeSnapshot } = await import('./snapshot.js');
+      const lab = resolveLab(args);
+      const file = args.positional[0] ?? defaultSnapshotFile(lab);
+      const s = takeSnapshot(lab, readLabTopology(lab));
+      writeSnapshot(file, s);
+      const nodes = Object.keys(s.configs);
+      out(args.flags.has('json') ? JSON.stringify({ file, nodes }) : `*** ${nodes.length} router config(s) saved to ${file}: ${nodes.join(' ')}`);
+      return 0;
+    },
+  },
+  restore: {
+    usage: 'lab restore FILE [--lab LAB] [--timeout S] [--json]',
+    help: 'Put back the router configs of a snapshot: every config is checked against the lab first; routers whose config differs are restarted with it; then wait for convergence.',
+    async run(args) {
+      const { formatApply, restoreSnapshot } = await import('./snapshot.js');
+      const file = args.positional[0];
+      if (!file) throw new LabError('usage: lab restore FILE [--lab LAB] [--timeout S] [--json]');
+      const lab = resolveLab(args);
+      const r = await restoreSnapshot(lab, readLabTopology(lab), file, Number(flag(args, 'timeout') ?? 60) * 1000);
+      out(args.flags.has('json') ? JSON.stringify(r, null, 2) : formatApply(`restored ${file}`, r));
+      return r.convergence?.converged === false ? 1 : 0;
+    },
+  },
   help: {
     usage: 'lab help',
     help: 'This list.',

@@ -201,7 +201,7 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
 export function promptHelp(): string {
   const rows = Object.values(PROMPT_COMMANDS).map((c) => `  ${c.usage.padEnd(28)} ${c.help}`);
   rows.push(`  ${'NODE CMD [ARGS...]'.padEnd(28)} Run CMD in NODE's namespace; node names in ARGS become addresses.`);
-  rows.push(`  ${'show, explain, trace, events, probe, catchment, fail, recover, failover, ddos, wait, capture, tcpdump, graph'}`);
+  rows.push(`  ${'show, explain, trace, events, probe, catchment, fail, recover, failover, ddos, wait, capture, tcpdump, graph, check, inject, reset, snapshot, restore'}`);
   rows.push('      every lab command works here on this lab: try "help" in a shell with `lab help`.');
   return `Commands:\n${rows.join('\n')}\n`;
 }

@@ -6,6 +6,7 @@
  */
 import type { ControlEvent, ExplainResult, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
 import { controlOf, routerNodes } from './routers.js';
+import { idleExternalNodes } from './inject.js';
 import type { Topology } from './topology/types.js';
 
 export function formatInterfaces(rows: readonly InterfaceInfo[]): string {
@@ -94,7 +95,9 @@ export interface ConvergenceResult {
 
 /**
  * Waits until every BGP session of every router is Established and no
- * UPDATE has been sent or received anywhere for `quietMs`.
+ * UPDATE has been sent or received anywhere for `quietMs`. Sessions toward
+ * an `external` node count only while the lab's inject peer runs there or
+ * once they are Established (the lab cannot wait for a speaker it does not run).
  */
 export async function waitConverged(lab: string, topo: Topology, opts: { timeoutMs: number; quietMs: number }): Promise<ConvergenceResult> {
   const t0 = Date.now();
@@ -103,8 +106,12 @@ export async function waitConverged(lab: string, topo: Topology, opts: { timeout
   try {
     for (;;) {
       const st = await Promise.all(clients.map((c) => c.request('bgp.status')));
-      const sessions = st.reduce((a, s) => a + s.sessions, 0);
+      // Sessions toward external nodes where the lab runs no speaker (no inject peer) are not waited for.
+      const idle = idleExternalNodes(lab, topo);
+      const ignored = idle.size ? (await Promise.all(clients.map((c) => c.request('show.neighbors', {})))).flat().filter((n) => n.node !== undefined && idle.has(n.node) && n.state !== 'Established').length : 0;
       const established = st.reduce((a, s) => a + s.established, 0);
+      // (a session over a link that is down is already left out by the router: never below `established`)
+      const sessions = Math.max(established, st.reduce((a, s) => a + s.sessions, 0) - ignored);
       const quiet = st.every((s) => s.msSinceLastUpdate < 0 || s.msSinceLastUpdate >= opts.quietMs);
       const seconds = (Date.now() - t0) / 1000;
       if (established === sessions && quiet) return { converged: true, seconds, sessions, established };

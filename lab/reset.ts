@@ -1,0 +1,105 @@
+/**
+ * `lab reset`: back to the topology's start state without a teardown.
+ *
+ * In order:
+ * 1. inject peers removed (their routes withdrawn: lab/inject.ts);
+ * 2. every anycast failure recovered (`lab recover`, lab/anycast.ts);
+ * 3. every interface of the topology that is down brought up, with what
+ *    admin-down took away: IPv6 addresses (keep_addr_on_down is 0), hosts'
+ *    and servers' default routes and hosts' static routes;
+ * 4. router configs back to the topology's: a router whose config file
+ *    differs (after `lab restore`) or whose process is gone is restarted
+ *    with the config `lab up` gave it (lab/snapshot.ts);
+ * 5. `lab wait --converged`.
+ * Namespaces, veths, addresses and untouched processes stay as they are.
+ *
+ * Not undone: changes made by hand with `lab exec` (addresses, routes,
+ * sysctls, processes started in a namespace), capture files, counters.
+ */
+import { execa } from 'execa';
+import { recoverServer } from './anycast.js';
+import { clearPeer, injectableNodes } from './inject.js';
+import { readLabFile } from './journal.js';
+import { namespaceName } from './plan.js';
+import { mapLimit } from './runner.js';
+import { applyConfigs, topologyConfigs, type ApplyResult } from './snapshot.js';
+import type { Topology, TopologyNode } from './topology/types.js';
+
+export interface ResetResult {
+  readonly injectCleared: { readonly node: string; readonly routes: number }[];
+  readonly recovered: { readonly server: string; readonly how: string }[];
+  /** `node/interface` brought up. */
+  readonly linksUp: string[];
+  readonly restarted: string[];
+  readonly convergence?: ApplyResult['convergence'];
+  readonly seconds: number;
+}
+
+/** Interfaces of `node` that are administratively down (from `ip -json link`). */
+async function downInterfaces(lab: string, node: TopologyNode): Promise<string[]> {
+  const r = await execa('ip', ['-n', namespaceName(lab, node.name), '-json', 'link', 'show'], { reject: false });
+  if (r.exitCode !== 0) return [];
+  const links = JSON.parse(String(r.stdout)) as { ifname: string; flags?: string[] }[];
+  const wanted = new Set(node.interfaces.map((i) => i.name));
+  return links.filter((l) => wanted.has(l.ifname) && !(l.flags ?? []).includes('UP')).map((l) => l.ifname);
+}
+
+/** The `ip` argv lists that bring `names` of `node` up and put back what going down removed. */
+export function linkUpCommands(node: TopologyNode, names: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (const i of node.interfaces.filter((x) => names.includes(x.name))) {
+    out.push(['link', 'set', 'dev', i.name, 'up']);
+    if (i.ipv6 && node.kind !== 'switch') out.push(['addr', 'replace', i.ipv6, 'dev', i.name, 'nodad']);
+  }
+  if (!out.length) return out;
+  if (node.defaultRoute?.ipv4) out.push(['route', 'replace', 'default', 'via', node.defaultRoute.ipv4]);
+  if (node.defaultRoute?.ipv6) out.push(['route', 'replace', '::/0', 'via', node.defaultRoute.ipv6]);
+  if (node.kind === 'host') for (const r of node.staticRoutes ?? []) out.push(['route', 'replace', r.prefix, 'via', r.via]);
+  return out;
+}
+
+export async function resetLab(lab: string, topo: Topology, opts: { timeoutMs?: number } = {}): Promise<ResetResult> {
+  const t0 = Date.now();
+  const injectCleared: { node: string; routes: number }[] = [];
+  for (const n of injectableNodes(topo)) {
+    const routes = await clearPeer(lab, n.name);
+    if (routes !== undefined) injectCleared.push({ node: n.name, routes });
+  }
+
+  const recovered: { server: string; how: string }[] = [];
+  const failures = JSON.parse(readLabFile(lab, 'anycast-failures.json') ?? '{}') as Record<string, { how: string }>;
+  for (const server of Object.keys(failures)) {
+    const r = await recoverServer(lab, topo, server);
+    recovered.push({ server, how: r.how });
+  }
+
+  const linksUp: string[] = [];
+  await mapLimit([...topo.nodes], 8, async (node) => {
+    const down = await downInterfaces(lab, node);
+    if (!down.length) return;
+    // Routes last: a default route needs its link up and its address back.
+    for (const argv of linkUpCommands(node, down)) {
+      await execa('ip', ['-n', namespaceName(lab, node.name), ...argv], { reject: !argv.includes('route') });
+    }
+    for (const d of down) linksUp.push(`${node.name}/${d}`);
+  });
+  linksUp.sort();
+
+  const applied = await applyConfigs(lab, topo, topologyConfigs(lab, topo), { timeoutMs: opts.timeoutMs ?? 60_000, wait: true });
+  return {
+    injectCleared, recovered, linksUp, restarted: applied.restarted,
+    ...(applied.convergence ? { convergence: applied.convergence } : {}),
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+export function formatReset(r: ResetResult): string {
+  const lines: string[] = [];
+  lines.push(`*** inject peers removed: ${r.injectCleared.length ? r.injectCleared.map((c) => `${c.node} (${c.routes} route(s))`).join(' ') : 'none'}`);
+  lines.push(`*** failures recovered: ${r.recovered.length ? r.recovered.map((x) => `${x.server} (${x.how})`).join(' ') : 'none'}`);
+  lines.push(`*** interfaces brought up: ${r.linksUp.length ? r.linksUp.join(' ') : 'none'}`);
+  lines.push(`*** routers restarted with the topology's config: ${r.restarted.length ? r.restarted.join(' ') : 'none'}`);
+  const c = r.convergence;
+  if (c) lines.push(c.converged ? `*** reset in ${r.seconds.toFixed(2)} s; converged (${c.established}/${c.sessions} sessions established)` : `*** reset, but not converged after ${c.seconds.toFixed(1)} s: ${c.established}/${c.sessions} sessions established`);
+  return lines.join('\n');
+}
