@@ -32,6 +32,7 @@ const BROKEN: Record<string, readonly RegExp[]> = {
   '12-ecmp': [/r1's forwarding entry for 10\.4\.0\.0\/24 is wrong: it has 1 next hop\(s\) .*not 2/],
   '13-med': [/its best path is via r1 \(AS path 65001, next hop 10\.12\.0\.1\): the path via r1 \(AS path 65001, next hop 10\.12\.1\.1\) lost: .*MED 0 = 0, then peer address 10\.12\.0\.1 < 10\.12\.1\.1/],
   '14-ttl-loop': [/it goes r1 -> r2 -> r1 -> r2.* a forwarding loop/, /From 10\.12\.0\.2 \(r2\) Time to live exceeded/],
+  '15-update-withdraw': [/r2 should reach 10\.1\.0\.0\/24 via r1, AS path 65001, communities 65001:100, but .*communities are no-export, missing 65001:100/, /r3 should have a route to 10\.1\.0\.0\/24 .*but its BGP table has no route to it/],
   '16-gao-rexford': [/r1 should have no route to 10\.6\.0\.0\/24, but it has one: via r3 \(AS path 65003 65006\)/, /r1 should reach 10\.4\.0\.0\/24 via r2, .*but its best path is via r3 \(AS path 65003 65004\): the path via r2 \(AS path 65002 65004\) lost: LOCAL_PREF 200 > 150/, /communities are none, missing 65003:100/],
 };
 
