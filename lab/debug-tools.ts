@@ -3,7 +3,8 @@
  * router's own forwarding decision or drop reason, hop by hop, then the
  * server that answered), `capture` (pcap files under the lab's captures
  * directory, by node and interface or on every link), and `graph` (the
- * topology as Graphviz dot, or SVG through Debian's graphviz).
+ * topology as Graphviz dot, or SVG through Debian's graphviz, with the
+ * catchment drawn on it when there is one).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { namespaceName } from './plan.js';
 import { distEntry, logContains, processAlive, spawnInNamespace, waitFor } from './processes.js';
 import { controlOf, routerNodes } from './routers.js';
 import type { Topology, TopologyNode } from './topology/types.js';
+import type { CatchmentView } from './lab-map.js';
 
 export interface TraceHop {
   readonly router: string;
@@ -134,20 +136,72 @@ export async function stopCaptures(lab: string): Promise<string[]> {
 
 // ---- graph ----
 
-/** The topology as Graphviz dot; anycast servers highlighted, with the catchment when given (client → server). */
-export function topologyDot(topo: Topology, catchment: ReadonlyMap<string, string> = new Map()): string {
+/** Fill colours of the sites' catchments, in site order (light, for nodes) and their dark edge colours. */
+const SITE_FILL = ['#fdd0a2', '#c6dbef', '#c7e9c0', '#dadaeb', '#fcbba1', '#fee391', '#d9f0d3', '#f2f2f2'];
+const SITE_EDGE = ['#e6550d', '#3182bd', '#31a354', '#756bb1', '#de2d26', '#d9a400', '#1b7837', '#636363'];
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The topology as Graphviz dot. With a catchment: each site has a colour;
+ * a client is filled with the colour of the site it reaches and joined to it
+ * by a dashed edge of that colour; a router's outline has the colour of the
+ * site its best path leads to (the oracle's); unavailable sites are grey and
+ * dashed; a legend says which colour is which site and whether the
+ * catchment was measured or predicted.
+ */
+export function topologyDot(topo: Topology, view?: CatchmentView): string {
   const shape = (n: TopologyNode) => ({ host: 'box', switch: 'box3d', router: 'circle', 'anycast-server': 'doublecircle', external: 'octagon', bird: 'circle', frr: 'circle' })[n.kind];
   const lines = [`graph "${topo.name}" {`, '  layout=neato; overlap=false; splines=true;', '  node [fontname="Helvetica"];'];
+  const siteIndex = new Map((view?.sites ?? []).map((s, i) => [s, i % SITE_FILL.length]));
+  const reached = new Map((view?.rows ?? []).map((r) => [r.client, r]));
+  const unavailable = new Set(view?.unavailable ?? []);
+  if (view) {
+    lines.push(`  label="catchment of ${view.address}: ${view.source === 'measured' ? 'measured by probes from each client' : 'predicted by the oracle (no packet sent)'}"; labelloc=t; fontname="Helvetica";`);
+  }
   for (const n of topo.nodes) {
-    const label = n.asn ? `${n.name}\\nAS${n.asn}` : n.name;
-    const color = n.kind === 'anycast-server' ? ', style=filled, fillcolor="#ffe08a"' : n.kind === 'bird' || n.kind === 'frr' ? ', style=filled, fillcolor="#d0e8ff"' : '';
-    lines.push(`  "${n.name}" [shape=${shape(n)}, label="${label}"${color}];`);
+    let label = n.asn ? `${n.name}\\nAS${n.asn}` : n.name;
+    let style = n.kind === 'anycast-server' ? ', style=filled, fillcolor="#ffe08a"' : n.kind === 'bird' || n.kind === 'frr' ? ', style=filled, fillcolor="#d0e8ff"' : '';
+    if (view && n.kind === 'anycast-server') {
+      const i = siteIndex.get(n.name);
+      if (unavailable.has(n.name)) {
+        style = ', style="filled,dashed", fillcolor="#e0e0e0", fontcolor="#808080"';
+        label += '\\n(unavailable)';
+      } else if (i !== undefined) style = `, style=filled, fillcolor="${SITE_FILL[i]}", color="${SITE_EDGE[i]}", penwidth=2`;
+    }
+    const r = reached.get(n.name);
+    if (r) {
+      const i = r.site !== undefined ? siteIndex.get(r.site) : undefined;
+      style = i !== undefined ? `, style=filled, fillcolor="${SITE_FILL[i]}", color="${SITE_EDGE[i]}", penwidth=2` : ', style="filled,dashed", fillcolor="#ffffff"';
+      label += `\\n-> ${r.site ?? (r.predicted.length > 1 ? r.predicted.join('|') : 'none')}`;
+    }
+    const rs = view?.routerSites.get(n.name);
+    if (view && rs?.length === 1 && n.kind !== 'anycast-server' && !r) {
+      const i = siteIndex.get(rs[0]);
+      if (i !== undefined) style += `, color="${SITE_EDGE[i]}", penwidth=2`;
+    }
+    lines.push(`  "${n.name}" [shape=${shape(n)}, label="${label}"${style}];`);
   }
   for (const l of topo.links) {
     const delay = l.aToB?.delayMs ?? l.bToA?.delayMs;
     lines.push(`  "${l.a.node}" -- "${l.b.node}" [taillabel="${l.a.interface.split('-').pop()}", headlabel="${l.b.interface.split('-').pop()}"${delay ? `, label="${delay} ms"` : ''}];`);
   }
-  for (const [client, server] of catchment) lines.push(`  "${client}" -- "${server}" [style=dashed, color="#c05000", constraint=false, label="catchment"];`);
+  for (const r of view?.rows ?? []) {
+    if (r.site === undefined) continue;
+    const i = siteIndex.get(r.site) ?? 0;
+    lines.push(`  "${r.client}" -- "${r.site}" [style=dashed, color="${SITE_EDGE[i]}", penwidth=2, len=3, label="catchment", fontcolor="${SITE_EDGE[i]}"];`);
+  }
+  if (view?.sites.length) {
+    const rows = view.sites.map((s) => {
+      const i = siteIndex.get(s)!;
+      const clients = view.rows.filter((r) => r.site === s).map((r) => r.client);
+      const state = unavailable.has(s) ? ' (unavailable)' : '';
+      return `<TR><TD BGCOLOR="${unavailable.has(s) ? '#e0e0e0' : SITE_FILL[i]}">${esc(s)}${state}</TD><TD ALIGN="LEFT">${esc(clients.join(' ') || '-')}</TD></TR>`;
+    });
+    const how = view.source === 'measured' ? 'measured' : 'predicted (oracle)';
+    const foot = '<TR><TD COLSPAN="2" ALIGN="LEFT">client: filled with its site\'s colour<BR ALIGN="LEFT"/>router outline: the site of its best path (oracle)<BR ALIGN="LEFT"/></TD></TR>';
+    lines.push(`  "legend" [shape=none, margin=0, label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR><TD COLSPAN="2"><B>catchment of ${esc(view.address)}, ${how}</B></TD></TR><TR><TD>site</TD><TD>clients</TD></TR>${rows.join('')}${foot}</TABLE>>];`);
+  }
   lines.push('}');
   return lines.join('\n') + '\n';
 }
