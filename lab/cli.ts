@@ -27,7 +27,7 @@ import { controlOf, routerNodes } from './routers.js';
 import { collectEvents, formatEvent, formatExplain, formatFib, formatInterfaces, formatNeighbors, formatRib, waitConverged } from './router-views.js';
 import type { ControlEvent, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
 import {
-  anycastServers, catchment, ddos, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatDdos, formatFailover, formatProbe, formatSites, probeFrom, recoverServer, sites, type FailureKind,
+  catchment, ddos, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatDdos, formatFailover, formatProbe, formatSites, probeFrom, recoverServer, sites, type FailureKind,
 } from './anycast.js';
 
 function flag(args: ParsedArgs, name: string): string | undefined {
@@ -86,71 +86,25 @@ interface Command {
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
-/**
- * Progress lines of `lab up` on stderr: on a terminal one line rewritten in
- * place, otherwise one line per finished stage.
- */
-function upProgress() {
-  const tty = process.stderr.isTTY;
-  let open = false;
-  const reported = new Set<string>();
-  const stage = (stage: string, done: number, total: number) => {
-    if (tty) {
-      process.stderr.write(`\r*** ${stage} ${done}/${total}\x1b[K`);
-      open = true;
-    } else if (done === total && !reported.has(stage)) {
-      reported.add(stage);
-      process.stderr.write(`*** ${stage} ${done}/${total}\n`);
-    }
-  };
-  const end = () => {
-    if (open) process.stderr.write('\n');
-    open = false;
-  };
-  return { stage, end };
-}
-
-/**
- * After `lab up`: wait for BGP (progress: sessions established), then the
- * map with the catchment measured by probes; without waiting (or when BGP
- * does not converge) the catchment is the oracle's prediction, labelled so.
- */
-async function upMap(lab: string, topo: Topology, wait: boolean, progress: ReturnType<typeof upProgress>): Promise<string> {
-  const { catchmentView, formatLabMap, predictedView } = await import('./lab-map.js');
-  const hasAnycast = anycastServers(topo).length > 0;
-  let converged: { converged: boolean; seconds: number } | undefined;
-  if (wait && routerNodes(topo).length) {
-    const t0 = Date.now();
-    for (;;) {
-      const r = await waitConverged(lab, topo, { timeoutMs: 400, quietMs: 1000 });
-      progress.stage('BGP sessions established', r.established, r.sessions);
-      const seconds = (Date.now() - t0) / 1000;
-      if (r.converged || seconds > 30) {
-        progress.end();
-        converged = { converged: r.converged, seconds };
-        out(r.converged ? `*** converged in ${seconds.toFixed(2)} s (${r.established}/${r.sessions} sessions established, no UPDATE for 1 s)` : `*** not converged after ${seconds.toFixed(1)} s: ${r.established}/${r.sessions} sessions established`);
-        break;
-      }
-    }
-  }
-  if (!hasAnycast) return formatLabMap(lab, topo, []);
-  const address = defaultAnycastAddress(topo);
-  const view = wait && converged?.converged ? await catchmentView(lab, topo, { address }) : predictedView(topo, address);
-  return formatLabMap(lab, topo, [view], converged);
-}
-
 export const COMMANDS: Record<string, Command> = {
   up: {
-    usage: 'lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME [--name LAB] [--cli] [--no-wait]',
-    help: 'Bring a lab up from a topology file or a Mininet topology, showing progress (namespaces, links, processes, BGP sessions, convergence), and end with a map: nodes, links, anycast addresses and the catchment (measured; with --no-wait, predicted by the oracle, without waiting for BGP). With --cli open the prompt and take the lab down on exit.',
+    usage: 'lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME [--name LAB] [--cli]',
+    help: 'Bring a lab up from a topology file or a Mininet topology; with --cli open the prompt and take the lab down on exit.',
     async run(args) {
       const topo = await topologyFromArgs(args);
       const lab = defaultLabName(topo, args);
-      const progress = upProgress();
-      const r = await labUp(lab, topo, { progress: progress.stage });
-      progress.end();
+      let last = '';
+      const tty = process.stderr.isTTY;
+      const r = await labUp(lab, topo, {
+        progress: (stage, done, total) => {
+          const line = `*** ${stage} ${done}/${total}`;
+          if (tty) process.stderr.write(`\r${line}   `);
+          else if (stage !== last) process.stderr.write(`*** ${stage}\n`);
+          last = stage;
+        },
+      });
+      if (tty) process.stderr.write('\n');
       out(`*** lab ${lab} up: ${topo.nodes.length} nodes, ${topo.links.length} links in ${r.seconds.toFixed(2)} s`);
-      out(await upMap(lab, topo, !args.flags.has('no-wait'), progress));
       if (args.flags.has('cli')) {
         try {
           await runPrompt(lab);
@@ -473,18 +427,13 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   graph: {
-    usage: 'lab graph [ADDRESS] [--format dot|svg] [--predicted] [--lab LAB]',
-    help: 'Draw the topology (Graphviz dot, or SVG) with the catchment of the anycast address: each client coloured by the site it reaches (measured by probes; --predicted: the oracle\'s prediction, no packet sent), routers outlined by the site their best path leads to, a legend.',
+    usage: 'lab graph [--format dot|svg] [--lab LAB]',
+    help: 'Draw the topology (Graphviz dot, or SVG), anycast servers highlighted.',
     async run(args) {
+      const topo = readLabTopology(resolveLab(args));
+      const dot = topologyDot(topo);
       const format = flag(args, 'format') ?? 'dot';
-      if (format !== 'dot' && format !== 'svg') throw new LabError('usage: lab graph [ADDRESS] [--format dot|svg] [--predicted]');
-      const lab = resolveLab(args);
-      const topo = readLabTopology(lab);
-      const { catchmentView } = await import('./lab-map.js');
-      const view = anycastServers(topo).length
-        ? await catchmentView(lab, topo, { address: args.positional[0] ?? defaultAnycastAddress(topo), measure: !args.flags.has('predicted') })
-        : undefined;
-      const dot = topologyDot(topo, view);
+      if (format !== 'dot' && format !== 'svg') throw new LabError('usage: lab graph [--format dot|svg]');
       out(format === 'svg' ? await renderSvg(dot) : dot);
       return 0;
     },

@@ -3,7 +3,8 @@
  *
  * In order:
  * 1. inject peers removed (their routes withdrawn: lab/inject.ts);
- * 2. every anycast failure recovered (`lab recover`, lab/anycast.ts);
+ * 2. every anycast failure recovered (`lab recover`, lab/anycast.ts), and
+ *    each recovered site's announcement awaited;
  * 3. every interface of the topology that is down brought up, with what
  *    admin-down took away: IPv6 addresses (keep_addr_on_down is 0), hosts'
  *    and servers' default routes and hosts' static routes;
@@ -22,6 +23,8 @@ import { clearPeer, injectableNodes } from './inject.js';
 import { readLabFile } from './journal.js';
 import { namespaceName } from './plan.js';
 import { mapLimit } from './runner.js';
+import { waitFor } from './processes.js';
+import { controlOf } from './routers.js';
 import { applyConfigs, topologyConfigs, type ApplyResult } from './snapshot.js';
 import type { Topology, TopologyNode } from './topology/types.js';
 
@@ -72,6 +75,20 @@ export async function resetLab(lab: string, topo: Topology, opts: { timeoutMs?: 
     const r = await recoverServer(lab, topo, server);
     recovered.push({ server, how: r.how });
   }
+  // A recovered site announces again once its health check has seen `rise` good probes: wait for that,
+  // so that convergence below includes its routes.
+  await Promise.all(recovered.map(({ server }) => waitFor(`${server} to announce again`, async () => {
+    try {
+      const c = await controlOf(lab, server);
+      try {
+        return (await c.request('anycast.status', {})).announced === true;
+      } finally {
+        c.close();
+      }
+    } catch {
+      return false;
+    }
+  }, 30_000)));
 
   const linksUp: string[] = [];
   await mapLimit([...topo.nodes], 8, async (node) => {
