@@ -24,10 +24,10 @@ import { CommandError } from './runner.js';
 import { parseArgs, type ParsedArgs } from './cli-args.js';
 import { formatTrace, renderSvg, startCapture, stopCaptures, topologyDot, trace } from './debug-tools.js';
 import { controlOf, routerNodes } from './routers.js';
-import { collectEvents, formatEvent, formatExplain, formatFib, formatInterfaces, formatNeighbors, formatRib, waitConverged } from './router-views.js';
-import type { ControlEvent, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
+import { collectEvents, formatArp, formatEvent, formatExplain, formatFib, formatInterfaces, formatNeighbors, formatRib, waitConverged } from './router-views.js';
+import type { ArpEntryInfo, ControlEvent, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
 import {
-  catchment, ddos, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatDdos, formatFailover, formatProbe, formatSites, probeFrom, recoverServer, sites, type FailureKind,
+  anycastServers, catchment, ddos, defaultAnycastAddress, failover, failServer, FAILURE_KINDS, formatCatchment, formatDdos, formatFailover, formatProbe, formatSites, probeFrom, recoverServer, sites, type FailureKind,
 } from './anycast.js';
 
 function flag(args: ParsedArgs, name: string): string | undefined {
@@ -86,25 +86,71 @@ interface Command {
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
+/**
+ * Progress lines of `lab up` on stderr: on a terminal one line rewritten in
+ * place, otherwise one line per finished stage.
+ */
+function upProgress() {
+  const tty = process.stderr.isTTY;
+  let open = false;
+  const reported = new Set<string>();
+  const stage = (stage: string, done: number, total: number) => {
+    if (tty) {
+      process.stderr.write(`\r*** ${stage} ${done}/${total}\x1b[K`);
+      open = true;
+    } else if (done === total && !reported.has(stage)) {
+      reported.add(stage);
+      process.stderr.write(`*** ${stage} ${done}/${total}\n`);
+    }
+  };
+  const end = () => {
+    if (open) process.stderr.write('\n');
+    open = false;
+  };
+  return { stage, end };
+}
+
+/**
+ * After `lab up`: wait for BGP (progress: sessions established), then the
+ * map with the catchment measured by probes; without waiting (or when BGP
+ * does not converge) the catchment is the oracle's prediction, labelled so.
+ */
+async function upMap(lab: string, topo: Topology, wait: boolean, progress: ReturnType<typeof upProgress>): Promise<string> {
+  const { catchmentView, formatLabMap, predictedView } = await import('./lab-map.js');
+  const hasAnycast = anycastServers(topo).length > 0;
+  let converged: { converged: boolean; seconds: number } | undefined;
+  if (wait && routerNodes(topo).length) {
+    const t0 = Date.now();
+    for (;;) {
+      const r = await waitConverged(lab, topo, { timeoutMs: 400, quietMs: 1000 });
+      progress.stage('BGP sessions established', r.established, r.sessions);
+      const seconds = (Date.now() - t0) / 1000;
+      if (r.converged || seconds > 30) {
+        progress.end();
+        converged = { converged: r.converged, seconds };
+        out(r.converged ? `*** converged in ${seconds.toFixed(2)} s (${r.established}/${r.sessions} sessions established, no UPDATE for 1 s)` : `*** not converged after ${seconds.toFixed(1)} s: ${r.established}/${r.sessions} sessions established`);
+        break;
+      }
+    }
+  }
+  if (!hasAnycast) return formatLabMap(lab, topo, []);
+  const address = defaultAnycastAddress(topo);
+  const view = wait && converged?.converged ? await catchmentView(lab, topo, { address }) : predictedView(topo, address);
+  return formatLabMap(lab, topo, [view], converged);
+}
+
 export const COMMANDS: Record<string, Command> = {
   up: {
-    usage: 'lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME [--name LAB] [--cli]',
-    help: 'Bring a lab up from a topology file or a Mininet topology; with --cli open the prompt and take the lab down on exit.',
+    usage: 'lab up FILE.yaml | --topo SPEC | --custom FILE.py --topo NAME [--name LAB] [--cli] [--no-wait]',
+    help: 'Bring a lab up from a topology file or a Mininet topology, showing progress (namespaces, links, processes, BGP sessions, convergence), and end with a map: nodes, links, anycast addresses and the catchment (measured; with --no-wait, predicted by the oracle, without waiting for BGP). With --cli open the prompt and take the lab down on exit.',
     async run(args) {
       const topo = await topologyFromArgs(args);
       const lab = defaultLabName(topo, args);
-      let last = '';
-      const tty = process.stderr.isTTY;
-      const r = await labUp(lab, topo, {
-        progress: (stage, done, total) => {
-          const line = `*** ${stage} ${done}/${total}`;
-          if (tty) process.stderr.write(`\r${line}   `);
-          else if (stage !== last) process.stderr.write(`*** ${stage}\n`);
-          last = stage;
-        },
-      });
-      if (tty) process.stderr.write('\n');
+      const progress = upProgress();
+      const r = await labUp(lab, topo, { progress: progress.stage });
+      progress.end();
       out(`*** lab ${lab} up: ${topo.nodes.length} nodes, ${topo.links.length} links in ${r.seconds.toFixed(2)} s`);
+      out(await upMap(lab, topo, !args.flags.has('no-wait'), progress));
       if (args.flags.has('cli')) {
         try {
           await runPrompt(lab);
@@ -114,6 +160,14 @@ export const COMMANDS: Record<string, Command> = {
           out(`*** lab ${lab} down in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
         }
       }
+      return 0;
+    },
+  },
+  cli: {
+    usage: 'lab cli [--lab LAB]',
+    help: 'Open the lab> prompt on a lab that is up (exit leaves the lab up).',
+    async run(args) {
+      await runPrompt(resolveLab(args));
       return 0;
     },
   },
@@ -231,22 +285,23 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   show: {
-    usage: 'lab show ROUTER interfaces|bgp|neighbors|fib|counters [--json]',
-    help: 'Ask a router: its interfaces, BGP table (best path and why), neighbours, FIB or counters.',
+    usage: 'lab show ROUTER interfaces|bgp|neighbors|fib|arp|counters [--json]',
+    help: 'Ask a router: its interfaces, BGP table (best path and why), BGP neighbours, FIB, ARP/ND neighbour table or counters.',
     async run(args) {
       const [node, what] = args.positional;
-      const views = ['interfaces', 'bgp', 'neighbors', 'fib', 'counters'];
+      const views = ['interfaces', 'bgp', 'neighbors', 'fib', 'arp', 'counters'];
       if (!node || !what || !views.includes(what)) throw new LabError(`usage: lab show ROUTER ${views.join('|')}`);
       const lab = resolveLab(args);
       const c = await routerControl(lab, node);
       try {
-        const method = ({ interfaces: 'show.interfaces', bgp: 'show.rib', neighbors: 'show.neighbors', fib: 'show.fib', counters: 'show.counters' } as const)[what as 'bgp'];
+        const method = ({ interfaces: 'show.interfaces', bgp: 'show.rib', neighbors: 'show.neighbors', fib: 'show.fib', arp: 'show.arp', counters: 'show.counters' } as const)[what as 'bgp'];
         const data: unknown = await c.request(method, {});
         if (args.flags.has('json')) out(JSON.stringify(data, null, 2));
         else if (what === 'interfaces') out(formatInterfaces(data as InterfaceInfo[]));
         else if (what === 'bgp') out(formatRib(data as RibEntryInfo[]));
         else if (what === 'neighbors') out(formatNeighbors(data as NeighborInfo[]));
         else if (what === 'fib') out(formatFib(data as FibEntryInfo[]));
+        else if (what === 'arp') out(formatArp(data as ArpEntryInfo[]));
         else out(Object.entries(data as Record<string, number>).map(([k, v]) => `${k.padEnd(28)} ${v}`).join('\n'));
       } finally {
         c.close();
@@ -427,13 +482,18 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   graph: {
-    usage: 'lab graph [--format dot|svg] [--lab LAB]',
-    help: 'Draw the topology (Graphviz dot, or SVG), anycast servers highlighted.',
+    usage: 'lab graph [ADDRESS] [--format dot|svg] [--predicted] [--lab LAB]',
+    help: 'Draw the topology (Graphviz dot, or SVG) with the catchment of the anycast address: each client coloured by the site it reaches (measured by probes; --predicted: the oracle\'s prediction, no packet sent), routers outlined by the site their best path leads to, a legend.',
     async run(args) {
-      const topo = readLabTopology(resolveLab(args));
-      const dot = topologyDot(topo);
       const format = flag(args, 'format') ?? 'dot';
-      if (format !== 'dot' && format !== 'svg') throw new LabError('usage: lab graph [--format dot|svg]');
+      if (format !== 'dot' && format !== 'svg') throw new LabError('usage: lab graph [ADDRESS] [--format dot|svg] [--predicted]');
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const { catchmentView } = await import('./lab-map.js');
+      const view = anycastServers(topo).length
+        ? await catchmentView(lab, topo, { address: args.positional[0] ?? defaultAnycastAddress(topo), measure: !args.flags.has('predicted') })
+        : undefined;
+      const dot = topologyDot(topo, view);
       out(format === 'svg' ? await renderSvg(dot) : dot);
       return 0;
     },
@@ -472,7 +532,7 @@ export const COMMANDS: Record<string, Command> = {
       const lab = resolveLab({ positional: [], flags: new Map(parsed.lab !== undefined ? [['lab', parsed.lab]] : []) });
       const r = await runInject(lab, readLabTopology(lab), parsed);
       out(parsed.json ? JSON.stringify(r, null, 2) : formatInject(r));
-      return 0;
+      return r.notAnnounced?.length ? 1 : 0;
     },
   },
   reset: {

@@ -222,7 +222,7 @@ export async function runPromptLine(ctx: PromptContext, line: string): Promise<v
     // Every `lab COMMAND` works at the prompt too, on this lab.
     const { COMMANDS } = await import('./cli.js');
     const labCmd = COMMANDS[first];
-    if (labCmd && !['up', 'down', 'clean'].includes(first)) {
+    if (labCmd && !['up', 'down', 'clean', 'cli'].includes(first)) {
       const { parseArgs } = await import('./cli-args.js');
       await labCmd.run(parseArgs(['--lab', ctx.lab, ...rest], labCmd.passthroughAfter));
       return;
@@ -235,22 +235,52 @@ export async function runPromptLine(ctx: PromptContext, line: string): Promise<v
 
 const HISTORY = join(homedir(), '.anycast-lab_history');
 
+/** Router views of `show ROUTER VIEW`, for completion. */
+const SHOW_VIEWS = ['interfaces', 'bgp', 'neighbors', 'fib', 'arp', 'counters'];
+
+/**
+ * Tab completion of the word under the cursor: commands (the prompt's and
+ * every lab command's) and node names first; `show ROUTER` then a view;
+ * `capture|tcpdump NODE` then one of NODE's interfaces; node names elsewhere.
+ */
+export function completions(topo: Topology, labCommands: readonly string[], line: string): [string[], string] {
+  const words = line.split(/\s+/);
+  const last = words.pop() ?? '';
+  const nodes = topo.nodes.map((n) => n.name);
+  let pool: string[];
+  if (words.length === 0 || (words.length === 1 && words[0] === '')) {
+    pool = [...new Set([...Object.keys(PROMPT_COMMANDS), ...labCommands.filter((c) => !['up', 'down', 'clean', 'cli'].includes(c)), ...nodes])];
+  } else if (words[0] === 'show' && words.length === 2) {
+    pool = SHOW_VIEWS;
+  } else if ((words[0] === 'capture' || words[0] === 'tcpdump') && words.length === 2) {
+    pool = topo.nodes.find((n) => n.name === words[1])?.interfaces.map((i) => i.name) ?? [];
+  } else {
+    pool = nodes;
+  }
+  return [pool.filter((w) => w.startsWith(last)).sort(), last];
+}
+
 export async function runPrompt(lab: string): Promise<void> {
   const topo = readLabTopology(lab);
   const ctx: PromptContext = { lab, topo, write: (s) => process.stdout.write(s) };
-  const words = [...Object.keys(PROMPT_COMMANDS), ...topo.nodes.map((n) => n.name)];
+  const { COMMANDS } = await import('./cli.js');
+  const labCommands = Object.keys(COMMANDS);
   const history = existsSync(HISTORY) ? readFileSync(HISTORY, 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500) : [];
   const rl: ReadlineInterface = createInterface({
     input: process.stdin,
     output: process.stdout,
     prompt: 'lab> ',
     history,
-    completer: (line: string) => {
-      const last = line.split(/\s+/).pop() ?? '';
-      const hits = words.filter((w) => w.startsWith(last));
-      return [hits.length ? hits : words, last];
-    },
+    completer: (line: string) => completions(topo, labCommands, line),
   });
+  // Ctrl-C at the prompt drops the line being typed, as a shell does.
+  rl.on('SIGINT', () => {
+    rl.write('', { ctrl: true, name: 'u' });
+    ctx.write('^C\n');
+    rl.prompt();
+  });
+  const tty = process.stdin.isTTY === true;
+  const ignoreInterrupt = () => {};
   ctx.write(`*** lab ${lab}: ${topo.nodes.length} nodes. Type help for commands, exit to leave.\n`);
   rl.prompt();
   for await (const line of rl) {
@@ -262,7 +292,17 @@ export async function runPrompt(lab: string): Promise<void> {
       }
     }
     rl.pause();
-    const r = await runPromptLine(ctx, line);
+    // While a command runs the terminal is in cooked mode, so Ctrl-C is SIGINT for the
+    // command (ping, tcpdump, events --follow) and the prompt itself stays.
+    if (tty) process.stdin.setRawMode(false);
+    process.on('SIGINT', ignoreInterrupt);
+    let r: void | 'exit';
+    try {
+      r = await runPromptLine(ctx, line);
+    } finally {
+      process.off('SIGINT', ignoreInterrupt);
+      if (tty) process.stdin.setRawMode(true);
+    }
     if (r === 'exit') break;
     rl.resume();
     rl.prompt();

@@ -4,7 +4,7 @@
  * Pure formatting plus the polling loop; the data comes from
  * src/control/client.ts.
  */
-import type { ControlEvent, ExplainResult, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
+import type { ArpEntryInfo, ControlEvent, ExplainResult, FibEntryInfo, InterfaceInfo, NeighborInfo, RibEntryInfo } from '../src/control/protocol.js';
 import { controlOf, routerNodes } from './routers.js';
 import { idleExternalNodes } from './inject.js';
 import type { Topology } from './topology/types.js';
@@ -40,6 +40,14 @@ export function formatRib(rows: readonly RibEntryInfo[]): string {
     });
   }
   return out.join('\n') + '\n';
+}
+
+/** `show ROUTER arp`: the router's own neighbour table (ARP and ND), by interface. */
+export function formatArp(rows: readonly ArpEntryInfo[]): string {
+  if (!rows.length) return 'no neighbour entries\n';
+  const sorted = [...rows].sort((a, b) => a.interface.localeCompare(b.interface) || a.address.localeCompare(b.address));
+  const head = `${'address'.padEnd(28)} ${'mac'.padEnd(18)} ${'state'.padEnd(11)} interface`;
+  return [head, ...sorted.map((r) => `${r.address.padEnd(28)} ${(r.mac ?? '(incomplete)').padEnd(18)} ${r.state.padEnd(11)} ${r.interface}`)].join('\n') + '\n';
 }
 
 export function formatFib(rows: readonly FibEntryInfo[]): string {
