@@ -36,6 +36,7 @@ const BROKEN: Record<string, readonly RegExp[]> = {
   '16-gao-rexford': [/r1 should have no route to 10\.6\.0\.0\/24, but it has one: via r3 \(AS path 65003 65006\)/, /r1 should reach 10\.4\.0\.0\/24 via r2, .*but its best path is via r3 \(AS path 65003 65004\): the path via r2 \(AS path 65002 65004\) lost: LOCAL_PREF 200 > 150/, /communities are none, missing 65003:100/],
   '17-ddos-withdraw': [/while a failed \(drain\): client moved to c, not b; bot1 moved to c, not b; bot2 moved to c, not b/],
   '18-tcp-flip': [/r1's forwarding entry for 192\.0\.2\.0\/24 is wrong: it has 3 next hop\(s\) .*not 1/],
+  '19-break-fix': [/From 10\.12\.0\.2 \(r2\) Time to live exceeded/, /a forwarding loop/, /r2's session with r3 should be Established, but it is \w+/, /it comes from static, not bgp/],
 };
 
 async function checkOn(topology: string, spec: string): Promise<{ exitCode: number; report: Report }> {
