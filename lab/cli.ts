@@ -19,7 +19,8 @@ import { formatDump, formatLinks, formatNet, formatNodes, formatPingall } from '
 import { loadTopologyFile } from './topology/load.js';
 import { loadMininetCustom, mininetTopology } from './topology/mininet.js';
 import { TopologyValidationError, type Topology } from './topology/types.js';
-import { runPrompt } from './prompt.js';
+import { runPrompt, runPromptCommand, SHELL_PROMPT_COMMANDS } from './prompt.js';
+import { formatIperf, iperf, iperfPair, parseBandwidth } from './iperf.js';
 import { CommandError } from './runner.js';
 import { parseArgs, type ParsedArgs } from './cli-args.js';
 import { formatTrace, renderSvg, startCapture, stopCaptures, topologyDot, trace } from './debug-tools.js';
@@ -250,37 +251,82 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   links: {
-    usage: 'lab links [--lab LAB]',
+    usage: 'lab links [--lab LAB] [--json]',
     help: 'List links as interface pairs with their status, as Mininet does.',
     async run(args) {
       const lab = resolveLab(args);
       const topo = readLabTopology(lab);
       const st = await interfaceStatus(lab, topo);
-      out(formatLinks(topo, (node, intf) => st.get(`${node}/${intf}`) ?? 'MISSING'));
+      const status = (node: string, intf: string) => st.get(`${node}/${intf}`) ?? 'MISSING';
+      if (args.flags.has('json')) {
+        const end = (e: { node: string; interface: string }) => ({ node: e.node, interface: e.interface, status: status(e.node, e.interface) });
+        out(JSON.stringify(topo.links.map((l) => ({ a: end(l.a), b: end(l.b) })), null, 2));
+      } else out(formatLinks(topo, status));
       return 0;
     },
   },
   net: {
-    usage: 'lab net [--lab LAB]',
+    usage: 'lab net [--lab LAB] [--json]',
     help: 'List every node\'s connections, as Mininet does.',
     async run(args) {
-      out(formatNet(readLabTopology(resolveLab(args))));
+      const topo = readLabTopology(resolveLab(args));
+      if (args.flags.has('json')) out(JSON.stringify(topo.nodes.map((n) => ({ name: n.name, connections: n.interfaces.map((i) => ({ interface: i.name, peerNode: i.peerNode, peerInterface: i.peerInterface })) })), null, 2));
+      else out(formatNet(topo));
       return 0;
     },
   },
   nodes: {
-    usage: 'lab nodes [--lab LAB]',
+    usage: 'lab nodes [--lab LAB] [--json]',
     help: 'List the nodes.',
     async run(args) {
-      out(formatNodes(readLabTopology(resolveLab(args))));
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      if (args.flags.has('json')) out(JSON.stringify(topo.nodes.map((n) => ({ name: n.name, kind: n.kind, ...(n.asn !== undefined ? { asn: n.asn } : {}), namespace: namespaceName(lab, n.name) })), null, 2));
+      else out(formatNodes(topo));
       return 0;
     },
   },
   dump: {
-    usage: 'lab dump [--lab LAB]',
+    usage: 'lab dump [--lab LAB] [--json]',
     help: 'Describe every node and its addresses.',
     async run(args) {
-      out(formatDump(readLabTopology(resolveLab(args))));
+      const topo = readLabTopology(resolveLab(args));
+      if (args.flags.has('json')) {
+        out(JSON.stringify(topo.nodes.map((n) => ({
+          name: n.name,
+          kind: n.kind,
+          ...(n.asn !== undefined ? { asn: n.asn } : {}),
+          interfaces: n.interfaces.map((i) => ({ name: i.name, ipv4: i.ipv4, ipv6: i.ipv6, peerNode: i.peerNode })),
+          ...(n.anycast ? { anycast: n.anycast } : {}),
+        })), null, 2));
+      } else out(formatDump(topo));
+      return 0;
+    },
+  },
+  iperf: {
+    usage: 'lab iperf [HOST1 HOST2] [--duration S] [--json]',
+    help: 'TCP bandwidth from HOST1 to HOST2 (default: the first and last hosts) with iperf3, as Mininet\'s iperf: the rate received, the rate sent.',
+    async run(args) {
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const [a, b] = iperfPair(topo, args.positional);
+      const r = await iperf(lab, a, b, { seconds: Number(flag(args, 'duration') ?? 3) });
+      out(args.flags.has('json') ? JSON.stringify(r) : formatIperf(r));
+      return 0;
+    },
+  },
+  iperfudp: {
+    usage: 'lab iperfudp BW [HOST1 HOST2] [--duration S] [--json]',
+    help: 'UDP at BW bits/s (10M, 500k) from HOST1 to HOST2 with iperf3, as Mininet\'s iperfudp: the rate received, the rate sent, the loss.',
+    async run(args) {
+      const [bw, ...hosts] = args.positional;
+      const bps = bw === undefined ? undefined : parseBandwidth(bw);
+      if (bps === undefined || bps <= 0) throw new LabError('usage: lab iperfudp BW [HOST1 HOST2] (BW such as 10M or 500k)');
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const [a, b] = iperfPair(topo, hosts);
+      const r = await iperf(lab, a, b, { seconds: Number(flag(args, 'duration') ?? 3), udpBps: bps });
+      out(args.flags.has('json') ? JSON.stringify(r) : formatIperf(r));
       return 0;
     },
   },
@@ -584,7 +630,10 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 export function helpText(): string {
-  return Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.help}`).join('\n');
+  return [
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.help}`),
+    `  lab ${SHELL_PROMPT_COMMANDS.join('|')} ... [--lab LAB]\n      The prompt's own commands, from the shell (see help at the lab> prompt).`,
+  ].join('\n');
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -594,11 +643,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     return name ? 0 : 2;
   }
   const cmd = COMMANDS[name];
-  if (!cmd) {
+  if (!cmd && !SHELL_PROMPT_COMMANDS.includes(name)) {
     process.stderr.write(`lab: unknown command '${name}' (try: lab help)\n`);
     return 2;
   }
   try {
+    if (!cmd) {
+      // A prompt command (link, intfs, pingpair, source, time): run it on the lab named, as at its prompt.
+      const isLab = (i: number) => rest[i] === '--lab' || rest[i - 1] === '--lab' || rest[i].startsWith('--lab=');
+      const lab = resolveLab(parseArgs(rest.filter((_, i) => isLab(i))));
+      return await runPromptCommand(lab, name, rest.filter((_, i) => !isLab(i)));
+    }
     return await cmd.run(parseArgs(rest, cmd.passthroughAfter));
   } catch (err) {
     if (err instanceof TopologyValidationError) {

@@ -198,6 +198,29 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
   quit: { usage: 'quit', help: 'Same as exit.', run: async () => 'exit' },
 };
 
+/** Prompt commands that also run from the shell as `lab NAME ... --lab LAB`. */
+export const SHELL_PROMPT_COMMANDS = ['intfs', 'pingpair', 'link', 'source', 'time'];
+
+/**
+ * Runs one of SHELL_PROMPT_COMMANDS on a lab from the shell; 0 when it
+ * succeeded, 1 when the command it ran reported an error.
+ */
+export async function runPromptCommand(lab: string, name: string, args: string[]): Promise<number> {
+  const cmd = SHELL_PROMPT_COMMANDS.includes(name) ? PROMPT_COMMANDS[name] : undefined;
+  if (!cmd) throw new LabError(`'${name}' is not a prompt command (${SHELL_PROMPT_COMMANDS.join(', ')})`);
+  let failed = false;
+  const ctx: PromptContext = {
+    lab,
+    topo: readLabTopology(lab),
+    write: (s) => {
+      if (s.startsWith('*** ') && !/^\*\*\* (Elapsed|Ping|Results)/.test(s)) failed = true;
+      process.stdout.write(s);
+    },
+  };
+  await cmd.run(ctx, args);
+  return failed ? 1 : 0;
+}
+
 export function promptHelp(): string {
   const rows = Object.values(PROMPT_COMMANDS).map((c) => `  ${c.usage.padEnd(28)} ${c.help}`);
   rows.push(`  ${'NODE CMD [ARGS...]'.padEnd(28)} Run CMD in NODE's namespace; node names in ARGS become addresses.`);
