@@ -150,6 +150,7 @@ describe('the exercises', () => {
         for (const c of spec.spec.checks) {
           const refs = Object.entries(c).filter(([k]) => ['router', 'from', 'client', 'server', 'via'].includes(k)).map(([, v]) => v as string);
           if (c.kind === 'traceroute') refs.push(...c.hops);
+          if (c.kind === 'failover') refs.push(...(c.stay ?? []));
           for (const r of refs) expect(names.has(r), `${which}/${d}: check '${c.name}' names unknown node ${r}`).toBe(true);
         }
       }
