@@ -5,7 +5,8 @@
  * and every step waits for an output pattern, never for a fixed time.
  *
  * Covered: wait --converged, pingall, `client ping -c1 b` (node name becomes
- * an address), tab completion of a node name, `link r1 b down` then explain
+ * an address), tab completion of a node name, Ctrl-C ending a running
+ * command (not the prompt), completion of a show view, `link r1 b down` then explain
  * (new winner via r2 and the reason), trace (every router hop with its
  * matched prefix), capture/capture --stop (a pcap tcpdump -r reads), events
  * (b's route replaced at r1 after the session went down), exit (the lab goes
@@ -112,6 +113,23 @@ describe.runIf(root)('the lab> prompt in a pseudo-terminal (root)', () => {
     // The completed word is a real command word: finish the line and run it.
     pty.keys(' ping -c1 a\r');
     await pty.expect(/1 packets transmitted, 1 received/);
+  });
+
+  it('Ctrl-C stops a command that runs until interrupted (client ping b) and the prompt stays; Tab completes a show view', async () => {
+    pty.type('client ping -i 0.2 b');
+    await pty.expect(/icmp_seq=2 /, 10_000, false);
+    pty.keys('\x03');
+    const s = await pty.expect(/packets transmitted/);
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(s)!;
+    expect(Number(m[2])).toBeGreaterThanOrEqual(2);
+    await pty.run('nodes', /available nodes are/);
+    pty.type('');
+    await pty.expect(/lab> $/);
+    pty.keys('show r1 a\t');
+    await pty.expect(/lab> show r1 arp$/, 5000, false);
+    pty.keys('\r');
+    // r1 resolved the client's address on r1-eth0 for the pings above.
+    await pty.expect(/^\S+ +[0-9a-f]{2}(:[0-9a-f]{2}){5} +\S+ +r1-eth0$/m);
   });
 
   it('before the change, r1 prefers b (AS path 64500)', async () => {
