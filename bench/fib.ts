@@ -17,7 +17,7 @@
  * and on table-derived addresses (single calls and 256-address batches) and
  * incremental updates/s, each with ratios to the baselines, then a markdown table.
  *
- *   node --expose-gc dist/bench/fib.js [--quick]
+ *   node --expose-gc dist/bench/fib.js [--quick] [--only=ipv4|ipv6]
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -118,6 +118,94 @@ class PrevTrie4 {
   }
 }
 
+/**
+ * The previous IPv6 structure (before the range lists): the compressed trie of
+ * src/fib/lpm-trie.ts with 16-8-...-8 levels and the lookups it had. Kept here
+ * to measure the change in the same run.
+ */
+class PrevTrie6 {
+  private readonly t = new LpmTrie(4);
+  private readonly key = new Uint32Array(4);
+
+  get size(): number {
+    return this.t.size;
+  }
+
+  private setKey(w0: number, w1: number, w2: number, w3: number): Uint32Array {
+    const k = this.key;
+    k[0] = w0; k[1] = w1; k[2] = w2; k[3] = w3;
+    return k;
+  }
+
+  insert(w0: number, w1: number, w2: number, w3: number, len: number, nextHop: number): void {
+    this.t.insert(this.setKey(w0, w1, w2, w3), len, nextHop);
+  }
+
+  remove(w0: number, w1: number, w2: number, w3: number, len: number): boolean {
+    return this.t.remove(this.setKey(w0, w1, w2, w3), len);
+  }
+
+  lookup(w0: number, w1: number, w2: number, w3: number): number {
+    const t = this.t;
+    if (t.pending !== 0) t.flush();
+    let v = t.root[w0 >>> 16];
+    if (v >= -1) return v;
+    const mem = t.mem;
+    let d = 16;
+    do {
+      const word = d < 64 ? (d < 32 ? w0 : w1) : d < 96 ? w2 : w3;
+      const s = (word >>> (24 - (d & 31))) & 255;
+      const o = -2 - v;
+      const w = s >>> 5;
+      v = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (s & 31)) - 1))];
+      d += 8;
+    } while (v <= -2);
+    return v;
+  }
+
+  /** addrs holds 4 words per address; works in waves like the IPv4 batch. */
+  lookupBatch(addrs: Uint32Array, out: Int32Array): void {
+    const t = this.t;
+    if (t.pending !== 0) t.flush();
+    const root = t.root;
+    const mem = t.mem;
+    const n = Math.min(addrs.length >>> 2, out.length);
+    let deeper = 0;
+    for (let i = 0; i < n; i++) {
+      const v = root[addrs[i << 2] >>> 16];
+      out[i] = v;
+      if (v <= -2) deeper = 1;
+    }
+    for (let d = 16; deeper !== 0 && d < 128; d += 8) {
+      deeper = 0;
+      const wi = d >>> 5;
+      const sh = 24 - (d & 31);
+      for (let i = 0; i < n; i++) {
+        const v = out[i];
+        if (v <= -2) {
+          const s = (addrs[(i << 2) + wi] >>> sh) & 255;
+          const o = -2 - v;
+          const w = s >>> 5;
+          let x = mem[o + w] & ((2 << (s & 31)) - 1);
+          x = x - ((x >>> 1) & 0x55555555);
+          x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+          x = (x + (x >>> 4)) & 0x0f0f0f0f;
+          const r = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + (Math.imul(x, 0x01010101) >>> 24)];
+          out[i] = r;
+          if (r <= -2) deeper = 1;
+        }
+      }
+    }
+  }
+
+  memory(): { structure: number; table: number; total: number } {
+    return this.t.byteLength();
+  }
+
+  flush(): void {
+    this.t.flush();
+  }
+}
 
 interface NpmLpm {
   addPrefix(prefix: string, data: unknown): void;
@@ -127,6 +215,8 @@ const require = createRequire(import.meta.url);
 
 export interface FibBenchOptions {
   quick?: boolean;
+  /** run only one address family (default both) */
+  only?: 'ipv4' | 'ipv6';
   log?: (line: string) => void;
 }
 
@@ -231,6 +321,19 @@ function single6Hash(l: HashPerLength, a: Uint32Array, limitMs: number): number 
   const dt = now() - t;
   if (acc === 0.5) console.log('');
   return (Math.min(i + 4, a.length) / 4 / dt) * 1000;
+}
+function single6Prev(l: PrevTrie6, a: Uint32Array): number {
+  let acc = 0;
+  const t = now();
+  for (let i = 0; i < a.length; i += 4) acc += l.lookup(a[i], a[i + 1], a[i + 2], a[i + 3]);
+  const dt = now() - t;
+  if (acc === 0.5) console.log('');
+  return (a.length / 4 / dt) * 1000;
+}
+function batch6Prev(l: PrevTrie6, bs: Uint32Array[], out: Int32Array): number {
+  const t = now();
+  for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
+  return ((bs.length * BATCH) / (now() - t)) * 1000;
 }
 function batch6Ours(l: Ipv6Lpm, bs: Uint32Array[], out: Int32Array): number {
   const t = now();
@@ -468,23 +571,37 @@ function benchIpv6(cfg: Cfg): Row[] {
   gcNow();
   const memOurs6 = memNow() - m0;
   const own6 = ours6.memory();
-  log(`build: ours ${(buildOurs6 / 1000).toFixed(2)} s, hash per length ${(buildHpl / 1000).toFixed(2)} s`);
-  log(`memory: ours ${fmtMB(memOurs6)} (structure ${fmtMB(own6.structure)} + table ${fmtMB(own6.table)}), hash per length ${fmtMB(memHpl)}`);
+  const st6 = ours6.stats();
+  gcNow();
+  m0 = memNow();
+  t0 = now();
+  const prev6 = new PrevTrie6();
+  for (let i = 0; i < n6; i++) prev6.insert(t6.words[4 * i], t6.words[4 * i + 1], t6.words[4 * i + 2], t6.words[4 * i + 3], t6.lens[i], t6.nextHops[i]);
+  prev6.flush();
+  const buildPrev6 = now() - t0;
+  gcNow();
+  const memPrev6 = memNow() - m0;
+  log(`build: ours ${(buildOurs6 / 1000).toFixed(2)} s, hash per length ${(buildHpl / 1000).toFixed(2)} s, previous trie ${(buildPrev6 / 1000).toFixed(2)} s`);
+  log(`memory: ours ${fmtMB(memOurs6)} (structure ${fmtMB(own6.structure)} + table ${fmtMB(own6.table)}; ${st6.chunks} /20s with range lists, ${st6.ranges} ranges, largest ${st6.largest}), hash per length ${fmtMB(memHpl)}, previous trie ${fmtMB(memPrev6)}`);
   let mismatches = 0;
   for (const arr of [rnd6, der6]) {
     for (let i = 0; i < arr.length; i += 4 * 13) {
-      if (ours6.lookup(arr[i], arr[i + 1], arr[i + 2], arr[i + 3]) !== hpl.lookup(arr[i], arr[i + 1], arr[i + 2], arr[i + 3])) mismatches++;
+      const want = hpl.lookup(arr[i], arr[i + 1], arr[i + 2], arr[i + 3]);
+      if (ours6.lookup(arr[i], arr[i + 1], arr[i + 2], arr[i + 3]) !== want || prev6.lookup(arr[i], arr[i + 1], arr[i + 2], arr[i + 3]) !== want) mismatches++;
     }
   }
-  log(`cross-check ours vs hash per length: ${mismatches} mismatches`);
+  log(`cross-check ours and previous trie vs hash per length: ${mismatches} mismatches`);
   const bRnd6 = batches(rnd6, 4);
   const bDer6 = batches(der6, 4);
   const hMs = quick ? 300 : 1500;
-  const r6 = { oRnd: [] as number[], hRnd: [] as number[], oDer: [] as number[], hDer: [] as number[], obRnd: [] as number[], obDer: [] as number[] };
+  const r6 = { oRnd: [] as number[], hRnd: [] as number[], oDer: [] as number[], hDer: [] as number[], obRnd: [] as number[], obDer: [] as number[],
+    pRnd: [] as number[], pDer: [] as number[], pbRnd: [] as number[], pbDer: [] as number[] };
   for (let k = 0; k < rounds; k++) {
     r6.oRnd.push(single6Ours(ours6, rnd6)); r6.hRnd.push(single6Hash(hpl, rnd6, hMs));
     r6.oDer.push(single6Ours(ours6, der6)); r6.hDer.push(single6Hash(hpl, der6, hMs));
     r6.obRnd.push(batch6Ours(ours6, bRnd6, out)); r6.obDer.push(batch6Ours(ours6, bDer6, out));
+    r6.pRnd.push(single6Prev(prev6, rnd6)); r6.pDer.push(single6Prev(prev6, der6));
+    r6.pbRnd.push(batch6Prev(prev6, bRnd6, out)); r6.pbDer.push(batch6Prev(prev6, bDer6, out));
   }
   const nUpd6 = Math.min(Math.floor(nUpd / 4), n6);
   const w = t6.words;
@@ -537,16 +654,17 @@ function benchIpv6(cfg: Cfg): Row[] {
   log(`npm longest-prefix-match (IPv6): ${npmSubset6}-prefix subset, built in ${(buildNpm6 / 1000).toFixed(2)} s, ${fmtMB(memNpm6)}; lookups time-bounded to ${npmMs} ms each`);
 
   const o6Rnd = median(r6.oRnd), h6Rnd = median(r6.hRnd), o6Der = median(r6.oDer), h6Der = median(r6.hDer);
-  rows6.push({ metric: 'lookups/s, random addresses, single', ours: o6Rnd, base: h6Rnd, npm: npm6RndRate, unit: 'rate' });
-  rows6.push({ metric: 'lookups/s, table-derived, single', ours: o6Der, base: h6Der, npm: npm6DerRate, unit: 'rate' });
-  rows6.push({ metric: `lookups/s, random, batch of ${BATCH}`, ours: median(r6.obRnd), base: h6Rnd, npm: undefined, unit: 'rate' });
-  rows6.push({ metric: `lookups/s, table-derived, batch of ${BATCH}`, ours: median(r6.obDer), base: h6Der, npm: undefined, unit: 'rate' });
+  rows6.push({ metric: 'lookups/s, random addresses, single', ours: o6Rnd, base: h6Rnd, prev: median(r6.pRnd), npm: npm6RndRate, unit: 'rate' });
+  rows6.push({ metric: 'lookups/s, table-derived, single', ours: o6Der, base: h6Der, prev: median(r6.pDer), npm: npm6DerRate, unit: 'rate' });
+  rows6.push({ metric: `lookups/s, random, batch of ${BATCH}`, ours: median(r6.obRnd), base: h6Rnd, prev: median(r6.pbRnd), npm: undefined, unit: 'rate' });
+  rows6.push({ metric: `lookups/s, table-derived, batch of ${BATCH}`, ours: median(r6.obDer), base: h6Der, prev: median(r6.pbDer), npm: undefined, unit: 'rate' });
   rows6.push({ metric: 'incremental updates/s (each applied before the next)', ours: upd6, base: updHpl, npm: (npmSubset6 / buildNpm6) * 1000, unit: 'rate' });
-  rows6.push({ metric: 'build time (s)', ours: buildOurs6 / 1000, base: buildHpl / 1000, npm: buildNpm6 / 1000, unit: 's' });
-  rows6.push({ metric: 'memory (MB)', ours: memOurs6 / 1048576, base: memHpl / 1048576, npm: memNpm6 / 1048576, unit: 'MB' });
+  rows6.push({ metric: 'build time (s)', ours: buildOurs6 / 1000, base: buildHpl / 1000, prev: buildPrev6 / 1000, npm: buildNpm6 / 1000, unit: 's' });
+  rows6.push({ metric: 'memory (MB)', ours: memOurs6 / 1048576, base: memHpl / 1048576, prev: memPrev6 / 1048576, npm: memNpm6 / 1048576, unit: 'MB' });
   for (const x of rows6) {
     const v = (y: number | undefined): string => (y === undefined ? 'n/a' : x.unit === 'rate' ? fmtRate(y) : y.toFixed(2));
-    log(`IPv6 ${x.metric}: ours ${v(x.ours)}, hash per length ${v(x.base)} (${fmtRatio(x.ours, x.base)}), npm ${v(x.npm)} (${fmtRatio(x.ours, x.npm)})`);
+    const p = x.prev === undefined ? '' : `, previous trie ${v(x.prev)} (ours ${fmtRatio(x.ours, x.prev)} of it)`;
+    log(`IPv6 ${x.metric}: ours ${v(x.ours)}, hash per length ${v(x.base)} (${fmtRatio(x.ours, x.base)})${p}, npm ${v(x.npm)} (${fmtRatio(x.ours, x.npm)})`);
   }
 
   return rows6;
@@ -567,20 +685,23 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
   log(`# FIB longest-prefix-match benchmark (${quick ? 'quick' : 'full'}; node ${process.version}; gc ${hasGc ? 'exposed' : 'NOT exposed: memory figures unavailable'})`);
 
   const cfg: Cfg = { quick, log, rounds, n4, n6, nAddr, nUpd, npmSubset4, npmSubset6, npmMs };
-  const { rows, obRnd, dRnd, obDer, dDer } = benchIpv4(cfg);
+  const v4 = opts.only === 'ipv6' ? undefined : benchIpv4(cfg);
   gcNow();
-  const rows6 = benchIpv6(cfg);
+  const rows6 = opts.only === 'ipv4' ? [] : benchIpv6(cfg);
 
   // ---------------- markdown ----------------
   const md: string[] = [];
   const cell = (x: Row, y: number | undefined): string => (y === undefined ? 'n/a' : x.unit === 'rate' ? fmtRate(y) : x.unit === 's' ? `${y.toFixed(2)} s` : `${y.toFixed(1)} MB`);
-  md.push(`IPv4, ${n4} prefixes (npm: ${npmSubset4}-prefix subset, time-bounded lookups)`, '');
-  md.push('| metric | ours | DIR-24-8 | ours / DIR-24-8 | previous trie | previous / DIR-24-8 | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|---|---|');
-  for (const x of rows) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.prev)} | ${fmtRatio(x.prev ?? 0, x.prev === undefined ? undefined : x.base)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
-  md.push('', `Batch lookups against the DIR-24-8 single-call rate: random ${fmtRatio(obRnd, dRnd)}, table-derived ${fmtRatio(obDer, dDer)}.`);
-  md.push('', `IPv6, ${n6} prefixes (baseline: hash per length; npm: ${npmSubset6}-prefix subset, time-bounded lookups)`, '');
-  md.push('| metric | ours | hash per length | ours / hash | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|');
-  for (const x of rows6) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
+  if (v4) {
+    const { rows, obRnd, dRnd, obDer, dDer } = v4;
+    md.push(`IPv4, ${n4} prefixes (npm: ${npmSubset4}-prefix subset, time-bounded lookups)`, '');
+    md.push('| metric | ours | DIR-24-8 | ours / DIR-24-8 | previous trie | previous / DIR-24-8 | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|---|---|');
+    for (const x of rows) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.prev)} | ${fmtRatio(x.prev ?? 0, x.prev === undefined ? undefined : x.base)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
+    md.push('', `Batch lookups against the DIR-24-8 single-call rate: random ${fmtRatio(obRnd, dRnd)}, table-derived ${fmtRatio(obDer, dDer)}.`, '');
+  }
+  if (rows6.length > 0) md.push(`IPv6, ${n6} prefixes (baseline: hash per length; npm: ${npmSubset6}-prefix subset, time-bounded lookups)`, '');
+  if (rows6.length > 0) md.push('| metric | ours | hash per length | ours / hash | previous trie | ours / previous | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|---|---|');
+  for (const x of rows6) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.prev)} | ${fmtRatio(x.ours, x.prev)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
   const table = md.join('\n');
   log('');
   log(table);
@@ -588,5 +709,7 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runFibBench({ quick: process.argv.includes('--quick') });
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  if (only !== undefined && only !== 'ipv4' && only !== 'ipv6') throw new Error(`--only must be ipv4 or ipv6, not ${only}`);
+  runFibBench({ quick: process.argv.includes('--quick'), only });
 }

@@ -19,28 +19,27 @@
  * distinct next-hop values present at once and 32,768 /24s holding prefixes
  * longer than /24 (RangeError past them).
  *
- * IPv6 uses lpm-trie.ts: a 16-bit first level and 8-bit nodes, each run-length
- * compressed behind a 256-bit bitmap with per-word byte counts and the leaves
- * inline (44 bytes + 4 per run), leaf-pushed, with incremental updates
- * re-deriving only the changed range from an exact-match hash table. It sits
- * between the two plain choices measured here (an uncompressed 16-8-8 trie:
- * fast but 371 MB; a hash per length: small but one probe per prefix length
- * present): 250k prefixes fit in about 60 MB, a miss outside the table costs
- * one read, a /48 the first level plus 4 node reads. See docs/benchmarks.md
- * for where both stand.
+ * IPv6 is a DIR-style first level on the top 20 bits (4 MB) with a sorted
+ * range list per /20 below it (ipv6-ranges.ts): prefixes of length 21-64 in
+ * a /20 become disjoint ranges of bits 20-63, compared as one exact double,
+ * so a lookup is one read of the first level and a binary search of a few
+ * adjacent doubles. Prefixes longer than /64 are supported but slower: the
+ * /64 holding one is a range of its own that sends the lookup to probe the
+ * exact-match table at the lengths > 64 present.
  *
  * Host bits of inserted/removed prefixes are ignored (masked). Next hops are
  * integers in [0, 2^30); anything else is a programming error (RangeError).
  * IPv6 changes are applied lazily: the first lookup after a batch of updates
- * applies them, grouped per node. IPv4 changes apply at once, except a bulk
- * load into an empty table, which is built by the first lookup or flush().
+ * rebuilds the range list of each /20 they touched, once. IPv4 changes
+ * apply at once, except a bulk load into an empty table, which is built by
+ * the first lookup or flush().
  *
  * Not here: what a next hop means (fib.ts).
  */
-import { LpmTrie, popcount32 } from './lpm-trie.js';
 import { Ipv4Lpm } from './ipv4-dir.js';
+import { Ipv6RangeLpm as Ipv6Lpm } from './ipv6-ranges.js';
 
-export { Ipv4Lpm };
+export { Ipv4Lpm, Ipv6Lpm };
 
 export { NO_ROUTE, MAX_VALUE } from './lpm-trie.js';
 
@@ -62,106 +61,6 @@ export interface Ipv6Match {
   words: [number, number, number, number];
   len: number;
   nextHop: number;
-}
-
-export class Ipv6Lpm {
-  private readonly t = new LpmTrie(4);
-  private readonly key = new Uint32Array(4);
-
-  get size(): number {
-    return this.t.size;
-  }
-
-  private setKey(w0: number, w1: number, w2: number, w3: number): Uint32Array {
-    const k = this.key;
-    k[0] = w0; k[1] = w1; k[2] = w2; k[3] = w3;
-    return k;
-  }
-
-  insert(w0: number, w1: number, w2: number, w3: number, len: number, nextHop: number): void {
-    this.t.insert(this.setKey(w0, w1, w2, w3), len, nextHop);
-  }
-
-  remove(w0: number, w1: number, w2: number, w3: number, len: number): boolean {
-    return this.t.remove(this.setKey(w0, w1, w2, w3), len);
-  }
-
-  get(w0: number, w1: number, w2: number, w3: number, len: number): number {
-    return this.t.get(this.setKey(w0, w1, w2, w3), len);
-  }
-
-  lookup(w0: number, w1: number, w2: number, w3: number): number {
-    const t = this.t;
-    if (t.pending !== 0) t.flush();
-    let v = t.root[w0 >>> 16];
-    if (v >= -1) return v;
-    const mem = t.mem;
-    let d = 16;
-    do {
-      const word = d < 64 ? (d < 32 ? w0 : w1) : d < 96 ? w2 : w3;
-      const s = (word >>> (24 - (d & 31))) & 255;
-      const o = -2 - v;
-      const w = s >>> 5;
-      v = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + popcount32(mem[o + w] & ((2 << (s & 31)) - 1))];
-      d += 8;
-    } while (v <= -2);
-    return v;
-  }
-
-  /** addrs holds 4 words per address; works in waves like the IPv4 batch. */
-  lookupBatch(addrs: Uint32Array, out: Int32Array): void {
-    const t = this.t;
-    if (t.pending !== 0) t.flush();
-    const root = t.root;
-    const mem = t.mem;
-    const n = Math.min(addrs.length >>> 2, out.length);
-    let deeper = 0;
-    for (let i = 0; i < n; i++) {
-      const v = root[addrs[i << 2] >>> 16];
-      out[i] = v;
-      if (v <= -2) deeper = 1;
-    }
-    for (let d = 16; deeper !== 0 && d < 128; d += 8) {
-      deeper = 0;
-      const wi = d >>> 5;
-      const sh = 24 - (d & 31);
-      for (let i = 0; i < n; i++) {
-        const v = out[i];
-        if (v <= -2) {
-          const s = (addrs[(i << 2) + wi] >>> sh) & 255;
-          const o = -2 - v;
-          const w = s >>> 5;
-          let x = mem[o + w] & ((2 << (s & 31)) - 1);
-          x = x - ((x >>> 1) & 0x55555555);
-          x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-          x = (x + (x >>> 4)) & 0x0f0f0f0f;
-          const r = mem[o + 10 + ((mem[o + 8 + (w >>> 2)] >>> ((w & 3) << 3)) & 255) + (Math.imul(x, 0x01010101) >>> 24)];
-          out[i] = r;
-          if (r <= -2) deeper = 1;
-        }
-      }
-    }
-  }
-
-  matches(w0: number, w1: number, w2: number, w3: number): Ipv6Match[] {
-    return this.t.matches(this.setKey(w0, w1, w2, w3)).map((m) => ({
-      words: [m.key[0], m.key[1], m.key[2], m.key[3]] as [number, number, number, number],
-      len: m.len,
-      nextHop: m.value,
-    }));
-  }
-
-  forEach(fn: (words: Uint32Array, len: number, nextHop: number) => void): void {
-    this.t.forEach(fn);
-  }
-
-  memory(): LpmMemory {
-    return this.t.byteLength();
-  }
-
-  flush(): void {
-    this.t.flush();
-  }
 }
 
 export function createIpv4Lpm(): Ipv4Lpm {

@@ -122,4 +122,42 @@ describe('IPv6 LPM edges', () => {
     l.lookupBatch(Uint32Array.of(0x20010db8, 0x00010001, 0, 0, 0x30000000, 0, 0, 0), out);
     expect(Array.from(out)).toEqual([6, 1]);
   });
+
+  it('prefixes longer than /64 next to /64 and /48 ones, a /20 emptied and refilled, and a /12 under it', () => {
+    const l = createIpv6Lpm();
+    l.insert(0x2a000000, 0, 0, 0, 12, 1);
+    l.insert(0x2a001450, 0x00010000, 0, 0, 48, 2);
+    l.insert(0x2a001450, 0x00010001, 0, 0, 64, 3);
+    l.insert(0x2a001450, 0x00010001, 0xabcd0000, 0, 96, 4);
+    l.insert(0x2a001450, 0x00010001, 0xabcd0000, 7, 128, 5);
+    l.insert(0x2a001450, 0x00010002, 0x11110000, 0, 80, 6);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabcd0000, 7)).toBe(5);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabcd0000, 8)).toBe(4);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabce0000, 8)).toBe(3);
+    expect(l.lookup(0x2a001450, 0x00010002, 0x11110000, 9)).toBe(6);
+    expect(l.lookup(0x2a001450, 0x00010002, 0x11120000, 9)).toBe(2);
+    expect(l.lookup(0x2a001450, 0x00020000, 0, 0)).toBe(1);
+    expect(l.lookup(0x2a0f0000, 0, 0, 0)).toBe(1);
+    expect(l.lookup(0x2a100000, 0, 0, 0)).toBe(-1);
+    // the /12 changes under existing range lists; the long ones keep their place
+    l.insert(0x2a000000, 0, 0, 0, 12, 9);
+    expect(l.lookup(0x2a001450, 0x00020000, 0, 0)).toBe(9);
+    expect(l.remove(0x2a001450, 0x00010001, 0, 0, 64)).toBe(true);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabce0000, 8)).toBe(2);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabcd0000, 8)).toBe(4);
+    expect(l.remove(0x2a001450, 0x00010001, 0xabcd0000, 0, 96)).toBe(true);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabcd0000, 8)).toBe(2);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabcd0000, 7)).toBe(5);
+    for (const [w2, w3, len] of [[0xabcd0000, 7, 128], [0x11110000, 0, 80]] as const) {
+      expect(l.remove(0x2a001450, w2 === 0x11110000 ? 0x00010002 : 0x00010001, w2, w3, len)).toBe(true);
+    }
+    expect(l.remove(0x2a001450, 0x00010000, 0, 0, 48)).toBe(true);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabcd0000, 7)).toBe(9);
+    expect(l.remove(0x2a000000, 0, 0, 0, 12)).toBe(true);
+    expect(l.lookup(0x2a001450, 0x00010001, 0xabcd0000, 7)).toBe(-1);
+    expect(l.size).toBe(0);
+    l.insert(0x2a001450, 0x00010000, 0, 0, 48, 2);
+    expect(l.lookup(0x2a001450, 0x0001ffff, 1, 1)).toBe(2);
+    expect(l.get(0x2a001450, 0x0001ffff, 1, 1, 48)).toBe(2);
+  });
 });
