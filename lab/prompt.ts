@@ -62,7 +62,14 @@ export function serverAndHow(args: readonly string[]): [string | undefined, stri
 }
 
 const PROMPT_COMMANDS: Record<string, PromptCommand> = {
-  help: { usage: 'help', help: 'List the commands.', run: async (ctx) => ctx.write(promptHelp()) },
+  help: {
+    usage: 'help',
+    help: 'List the commands.',
+    async run(ctx) {
+      const { COMMANDS } = await import('./cli.js');
+      ctx.write(promptHelp(COMMANDS));
+    },
+  },
   nodes: { usage: 'nodes', help: 'List all nodes.', run: async (ctx) => ctx.write(formatNodes(ctx.topo)) },
   net: { usage: 'net', help: 'List network connections.', run: async (ctx) => ctx.write(formatNet(ctx.topo)) },
   dump: { usage: 'dump', help: 'Dump node info.', run: async (ctx) => ctx.write(formatDump(ctx.topo)) },
@@ -221,11 +228,22 @@ export async function runPromptCommand(lab: string, name: string, args: string[]
   return failed ? 1 : 0;
 }
 
-export function promptHelp(): string {
+/**
+ * The prompt's help, from the command tables: the prompt's own commands,
+ * then every lab command that works here (usage without `lab` and `--lab`).
+ */
+export function promptHelp(labCommands: Readonly<Record<string, { readonly usage: string; readonly help: string }>> = {}): string {
   const rows = Object.values(PROMPT_COMMANDS).map((c) => `  ${c.usage.padEnd(28)} ${c.help}`);
   rows.push(`  ${'NODE CMD [ARGS...]'.padEnd(28)} Run CMD in NODE's namespace; node names in ARGS become addresses.`);
-  rows.push(`  ${'show, explain, trace, events, probe, catchment, fail, recover, failover, ddos, wait, capture, tcpdump, graph, check, inject, reset, snapshot, restore'}`);
-  rows.push('      every lab command works here on this lab: try "help" in a shell with `lab help`.');
+  const lab = Object.entries(labCommands).filter(([name]) => !PROMPT_COMMANDS[name] && !['up', 'down', 'clean', 'cli'].includes(name));
+  if (lab.length) {
+    rows.push('Lab commands, on this lab:');
+    for (const [, c] of lab) {
+      const usage = c.usage.split(' | lab ')[0].replace(/^lab /, '').replace(/ \[--lab LAB\]/g, '');
+      rows.push(`  ${usage}`);
+      rows.push(`      ${c.help}`);
+    }
+  }
   return `Commands:\n${rows.join('\n')}\n`;
 }
 
