@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { execa } from 'execa';
 import { journaledLabs } from './journal.js';
 import { namespaceName } from './plan.js';
-import { findNode, interfaceStatus, LabError, labExists, labStatus, labUp, pingall, readLabTopology, endSystems } from './lab.js';
+import { findNode, interfaceStatus, LabError, labExists, labStatus, labUp, nodePids, pingall, readLabTopology, endSystems } from './lab.js';
 import { cleanAll, teardownLab } from './teardown.js';
 import { formatDump, formatLinks, formatNet, formatNodes, formatPingall } from './format.js';
 import { loadTopologyFile } from './topology/load.js';
@@ -290,7 +290,9 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'lab dump [--lab LAB] [--json]',
     help: 'Describe every node and its addresses.',
     async run(args) {
-      const topo = readLabTopology(resolveLab(args));
+      const lab = resolveLab(args);
+      const topo = readLabTopology(lab);
+      const pids = nodePids(lab);
       if (args.flags.has('json')) {
         out(JSON.stringify(topo.nodes.map((n) => ({
           name: n.name,
@@ -298,8 +300,9 @@ export const COMMANDS: Record<string, Command> = {
           ...(n.asn !== undefined ? { asn: n.asn } : {}),
           interfaces: n.interfaces.map((i) => ({ name: i.name, ipv4: i.ipv4, ipv6: i.ipv6, peerNode: i.peerNode })),
           ...(n.anycast ? { anycast: n.anycast } : {}),
+          ...(pids.has(n.name) ? { pid: pids.get(n.name) } : {}),
         })), null, 2));
-      } else out(formatDump(topo));
+      } else out(formatDump(topo, (n) => pids.get(n)));
       return 0;
     },
   },

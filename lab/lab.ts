@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { appendJournal, createLabDir, journalPath, labDir, readJournal, readLabFile, writeLabFile } from './journal.js';
+import { appendJournal, createLabDir, journalPath, labDir, processStartTime, readJournal, readLabFile, writeLabFile } from './journal.js';
 import { distEntry, logContains, processAlive, spawnInNamespace, waitFor } from './processes.js';
 import { LAB_NAME_PATTERN, namespaceName, planLab, type ShapedLink } from './plan.js';
 import { executePlan, mapLimit, type Progress } from './runner.js';
@@ -118,6 +118,15 @@ export async function interfaceStatus(lab: string, topo: Topology): Promise<Map<
     const names = new Set<string>(r.exitCode === 0 ? (JSON.parse(String(r.stdout)) as { ifname: string }[]).map((l) => l.ifname) : []);
     for (const i of n.interfaces) out.set(`${n.name}/${i.name}`, names.has(i.name) ? 'OK' : 'MISSING');
   });
+  return out;
+}
+
+/** The first live process the journal records for each node (Mininet's `dump` shows it as pid=). */
+export function nodePids(lab: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of readJournal(lab)) {
+    if (e.type === 'process' && !out.has(e.node) && processStartTime(e.pid) === e.startTime) out.set(e.node, e.pid);
+  }
   return out;
 }
 

@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { namespaceName } from './plan.js';
-import { firstIpv4, interfaceStatus, pingall, pingPair, readLabTopology, endSystems, findNode, LabError } from './lab.js';
+import { firstIpv4, interfaceStatus, nodePids, pingall, pingPair, readLabTopology, endSystems, findNode, LabError } from './lab.js';
 import { formatDump, formatLinks, formatNet, formatNodes, formatPingall } from './format.js';
 import type { Topology } from './topology/types.js';
 import {
@@ -72,7 +72,14 @@ const PROMPT_COMMANDS: Record<string, PromptCommand> = {
   },
   nodes: { usage: 'nodes', help: 'List all nodes.', run: async (ctx) => ctx.write(formatNodes(ctx.topo)) },
   net: { usage: 'net', help: 'List network connections.', run: async (ctx) => ctx.write(formatNet(ctx.topo)) },
-  dump: { usage: 'dump', help: 'Dump node info.', run: async (ctx) => ctx.write(formatDump(ctx.topo)) },
+  dump: {
+    usage: 'dump',
+    help: 'Dump node info.',
+    async run(ctx) {
+      const pids = nodePids(ctx.lab);
+      ctx.write(formatDump(ctx.topo, (n) => pids.get(n)));
+    },
+  },
   links: {
     usage: 'links',
     help: 'Report on links.',
