@@ -100,6 +100,6 @@ describe.runIf(root)('exercises (root)', () => {
       expect(solved.report.results.filter((x) => !x.ok).map((x) => x.message)).toEqual([]);
       expect(solved.exitCode).toBe(0);
       expect(solved.report.passed).toBe(solved.report.results.length);
-    }, 120_000);
+    }, 240_000); // two labs, each up and checked; a failover check alone can take 20 s
   }
 });
