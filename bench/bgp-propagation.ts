@@ -12,6 +12,8 @@
  *   node --expose-gc dist/bench/bgp-propagation.js [--quick] [--sizes 100000,1000000]
  *        [--runs 3] [--dut none,ours,bird,frr] [--per-path 8] [--kernel] [--timeout S]
  *        [--profile DIR]   (V8 CPU profile of our router, node --cpu-prof)
+ *        [--heap-profile DIR] (V8 sampling allocation profile of our router, node --heap-prof)
+ *        [--linger S]      (keep the DUT up S seconds after each run, e.g. for a heap snapshot)
  *
  * Root is needed (namespaces); without it the benchmark says so and exits 0.
  * Each run makes three namespaces with unique names, injector — DUT —
@@ -60,6 +62,8 @@ export interface RunResult {
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly peakRssMB: number;
+  /** VmRSS with both sessions Established, before the first UPDATE: the process's own baseline. */
+  readonly idleRssMB: number;
   readonly updatesSent: number;
   readonly announcedSeen: number;
   readonly withdrawnSeen: number;
@@ -74,6 +78,10 @@ interface Options {
   timeoutS?: number;
   /** Directory for a V8 CPU profile of our router (`node --cpu-prof`). */
   profileDir?: string;
+  /** Directory for a V8 sampling heap (allocation) profile of our router (`node --heap-prof`). */
+  heapProfileDir?: string;
+  /** Seconds the DUT stays up after a run is measured (inspection). */
+  lingerS?: number;
 }
 
 // ---------------------------------------------------------------- processes
@@ -99,7 +107,11 @@ function cpuSecondsOf(pid: number): number {
 
 /** VmHWM (peak resident set) in MB. */
 function peakRssMBOf(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return statusMB(pid, 'VmHWM');
+}
+
+function statusMB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? (Number(m[1]) * 1024) / 1e6 : NaN;
 }
 
@@ -254,7 +266,7 @@ function frrIds(): { uid: number; gid: number } {
 }
 
 /** Starts the DUT in `ns`; returns its processes (their PIDs are the daemons': `ip netns exec` execs). */
-async function startDut(dut: Dut, ns: string, lab: string, dir: string, kernel: boolean, profileDir?: string): Promise<ChildProcess[]> {
+async function startDut(dut: Dut, ns: string, lab: string, dir: string, kernel: boolean, profileDir?: string, heapProfileDir?: string): Promise<ChildProcess[]> {
   const run = (name: string, argv: string[]): ChildProcess => {
     const log = createWriteStream(join(dir, `${name}.log`));
     const p = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -270,7 +282,7 @@ async function startDut(dut: Dut, ns: string, lab: string, dir: string, kernel: 
   if (dut === 'ours') {
     const cfg = join(dir, 'dut.json');
     writeFileSync(cfg, JSON.stringify(oursConf(lab, dir, kernel)));
-    const p = run('ours', [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ROUTER_JS, cfg]);
+    const p = run('ours', [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(heapProfileDir ? ['--heap-prof', '--heap-prof-dir', heapProfileDir] : []), ROUTER_JS, cfg]);
     await waitUntil('our router', 15_000, () => check(p, 'ours')() && existsSync(join(dir, 'dut.sock')));
     return [p];
   }
@@ -348,7 +360,7 @@ export async function runOnce(dut: Dut, n: number, opts: Options): Promise<RunRe
     rmSync(dir, { recursive: true, force: true });
   };
   cleanups.add(cleanup);
-  const fail = (error: string): RunResult => ({ dut, prefixes: n, ok: false, error, seconds: NaN, cpuSeconds: NaN, peakRssMB: NaN, updatesSent: 0, announcedSeen: 0, withdrawnSeen: 0 });
+  const fail = (error: string): RunResult => ({ dut, prefixes: n, ok: false, error, seconds: NaN, cpuSeconds: NaN, peakRssMB: NaN, idleRssMB: NaN, updatesSent: 0, announcedSeen: 0, withdrawnSeen: 0 });
   try {
     const timeoutMs = (opts.timeoutS ?? 30 + n * 0.0006) * 1000;
     const base = { holdTime: HOLD, prefixes: n, perPath: opts.perPath, seed: SEED };
@@ -359,7 +371,7 @@ export async function runOnce(dut: Dut, n: number, opts: Options): Promise<RunRe
       ? new Peer(net.dut, { ...base, role: 'collector', listen: { host: '10.0.1.2' }, localAs: DUT_AS, peerAs: INJ_AS, routerId: '10.0.1.2' })
       : new Peer(net.col, { ...base, role: 'collector', connect: { host: '10.0.2.1', localAddress: '10.0.2.2' }, localAs: COL_AS, peerAs: DUT_AS, routerId: '10.0.2.2' });
     peers.push(collector);
-    const dutProcs = await startDut(dut, net.dut, tag, dir, opts.kernel, opts.profileDir);
+    const dutProcs = await startDut(dut, net.dut, tag, dir, opts.kernel, opts.profileDir, opts.heapProfileDir);
     procs.push(...dutProcs);
     const pids = dutProcs.map((p) => p.pid!);
     const ready = await injector.wait('ready', 120_000, 'injector build');
@@ -367,16 +379,18 @@ export async function runOnce(dut: Dut, n: number, opts: Options): Promise<RunRe
     await injector.wait('established', 30_000, 'injector session');
     await collector.wait('established', 30_000, 'collector session');
     const cpu0 = pids.reduce((a, p) => a + cpuSecondsOf(p), 0);
+    const idleRss = pids.reduce((a, p) => a + statusMB(p, 'VmRSS'), 0);
     injector.send('go');
     const sent = await injector.wait('sent', 10_000, 'injector send');
     const done = await collector.wait('complete', timeoutMs, `${dut} propagation of ${n}`);
     for (const p of pids) if (!alive(p)) throw new Error(`${dut} died during the run (see ${dir})`);
     const cpu1 = pids.reduce((a, p) => a + cpuSecondsOf(p), 0);
     const rss = pids.reduce((a, p) => a + peakRssMBOf(p), 0);
+    if (opts.lingerS) await new Promise((r) => setTimeout(r, opts.lingerS! * 1000));
     return {
       dut, prefixes: n, ok: true,
       seconds: Number(BigInt(done.ns) - BigInt(sent.firstByteNs)) / 1e9,
-      cpuSeconds: cpu1 - cpu0, peakRssMB: rss,
+      cpuSeconds: cpu1 - cpu0, peakRssMB: rss, idleRssMB: idleRss,
       updatesSent: ready.updates ?? 0, announcedSeen: done.announced, withdrawnSeen: done.withdrawn,
     };
   } catch (e) {
@@ -442,6 +456,8 @@ function parseArgs(argv: string[]): Options {
   for (const d of duts) if (!(d in DUT_LABEL)) throw new Error(`unknown DUT '${d}' (none, ours, bird, frr)`);
   const timeout = val('--timeout');
   const profileDir = val('--profile');
+  const linger = val('--linger');
+  const heapProfileDir = val('--heap-profile');
   return {
     sizes: (val('--sizes') ?? (quick ? '20000' : '100000,1000000')).split(',').map(Number),
     runs: Number(val('--runs') ?? (quick ? 1 : 3)),
@@ -450,6 +466,8 @@ function parseArgs(argv: string[]): Options {
     kernel: argv.includes('--kernel'),
     ...(timeout ? { timeoutS: Number(timeout) } : {}),
     ...(profileDir ? { profileDir } : {}),
+    ...(linger ? { lingerS: Number(linger) } : {}),
+    ...(heapProfileDir ? { heapProfileDir } : {}),
   };
 }
 
@@ -473,7 +491,7 @@ async function main(): Promise<number> {
       for (const dut of opts.duts) {
         const r = await runOnce(dut, n, opts);
         results.push(r);
-        console.log(`  ${n} ${dut} run ${run + 1}: ${r.ok ? `${fmt(r.seconds)} s, CPU ${fmt(r.cpuSeconds)} s, peak RSS ${fmt(r.peakRssMB, 0)} MB (${r.updatesSent} UPDATEs sent; collector saw ${r.announcedSeen} announced, ${r.withdrawnSeen} withdrawn)` : `FAILED: ${r.error}`}`);
+        console.log(`  ${n} ${dut} run ${run + 1}: ${r.ok ? `${fmt(r.seconds)} s, CPU ${fmt(r.cpuSeconds)} s, peak RSS ${fmt(r.peakRssMB, 0)} MB (idle ${fmt(r.idleRssMB, 0)} MB; ${r.updatesSent} UPDATEs sent; collector saw ${r.announcedSeen} announced, ${r.withdrawnSeen} withdrawn)` : `FAILED: ${r.error}`}`);
       }
     }
   }

@@ -258,7 +258,13 @@ export class BgpSession {
   resumeInput(): void {
     if (!this.inputPaused) return;
     this.inputPaused = false;
-    for (const c of this.conns) if (!c.draining) c.socket?.resume();
+    for (const c of this.conns) {
+      if (c.draining) continue;
+      const sock = c.socket;
+      if (sock === undefined) continue;
+      if (c.backlogHead < c.backlog.length) this.drainLater(c, sock);
+      else sock.resume();
+    }
   }
 
   get isInputPaused(): boolean { return this.inputPaused; }
@@ -423,12 +429,15 @@ export class BgpSession {
   /**
    * Decode and dispatch received frames for at most DECODE_SLICE_MS, then
    * yield (reading paused) so a 64 KB read of large UPDATEs never holds the
-   * event loop for long.
+   * event loop for long. While input is paused (pauseInput) frames wait
+   * undecoded (raw bytes cost far less memory than decoded UPDATEs);
+   * resumeInput decodes them.
    */
   private drainBacklog(c: Connection, sock: net.Socket): void {
     const t0 = performance.now();
     while (c.backlogHead < c.backlog.length) {
       if (c.gone || c.socket !== sock) return;
+      if (this.inputPaused) return;
       const item = c.backlog[c.backlogHead];
       c.backlog[c.backlogHead++] = undefined as unknown as SplitItem;
       if (item.kind === 'error') {
@@ -442,20 +451,24 @@ export class BgpSession {
       if (performance.now() - t0 > DECODE_SLICE_MS) break;
     }
     if (c.backlogHead < c.backlog.length) {
-      if (!c.draining) {
-        c.draining = true;
-        sock.pause();
-        setImmediate(() => {
-          c.draining = false;
-          if (c.gone || c.socket !== sock) return;
-          this.drainBacklog(c, sock);
-        });
-      }
+      this.drainLater(c, sock);
       return;
     }
     c.backlog = [];
     c.backlogHead = 0;
     if (!this.inputPaused && !sock.destroyed) sock.resume();
+  }
+
+  /** Continue decoding `c`'s backlog in a later turn, reading paused meanwhile. */
+  private drainLater(c: Connection, sock: net.Socket): void {
+    if (c.draining) return;
+    c.draining = true;
+    sock.pause();
+    setImmediate(() => {
+      c.draining = false;
+      if (c.gone || c.socket !== sock) return;
+      this.drainBacklog(c, sock);
+    });
   }
 
   private closeSocket(c: Connection): void {

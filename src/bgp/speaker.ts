@@ -130,8 +130,8 @@ const OUT_SLICE = 1024;
 /** Time budget of one work slice (RIB input, then output) before yielding to I/O. */
 const SLICE_MS = 20;
 /** Stop reading from peers above this many queued prefixes; resume below the low mark. */
-const INPUT_HIGH = 65_536;
-const INPUT_LOW = 16_384;
+const INPUT_HIGH = 8_192;
+const INPUT_LOW = 2_048;
 const ORIGIN_NAMES = ['igp', 'egp', 'incomplete'] as const;
 
 function parseRouterId(text: string): number {
