@@ -121,15 +121,24 @@ async function upMap(lab: string, topo: Topology, wait: boolean, progress: Retur
   const hasAnycast = anycastServers(topo).length > 0;
   let converged: { converged: boolean; seconds: number } | undefined;
   if (wait && routerNodes(topo).length) {
+    // Sessions come up within a few seconds (ConnectRetry is 1-2 s); a count that has not moved
+    // for STALL_MS is a misconfigured session (try `lab show ROUTER neighbors`), not worth waiting for.
+    const STALL_MS = 8000;
     const t0 = Date.now();
+    let lastCount = -1;
+    let lastChange = t0;
     for (;;) {
       const r = await waitConverged(lab, topo, { timeoutMs: 400, quietMs: 1000 });
       progress.stage('BGP sessions established', r.established, r.sessions);
+      if (r.established !== lastCount) [lastCount, lastChange] = [r.established, Date.now()];
       const seconds = (Date.now() - t0) / 1000;
-      if (r.converged || seconds > 30) {
+      const stalled = r.established < r.sessions && Date.now() - lastChange > STALL_MS;
+      if (r.converged || stalled || seconds > 30) {
         progress.end();
         converged = { converged: r.converged, seconds };
-        out(r.converged ? `*** converged in ${seconds.toFixed(2)} s (${r.established}/${r.sessions} sessions established, no UPDATE for 1 s)` : `*** not converged after ${seconds.toFixed(1)} s: ${r.established}/${r.sessions} sessions established`);
+        out(r.converged
+          ? `*** converged in ${seconds.toFixed(2)} s (${r.established}/${r.sessions} sessions established, no UPDATE for 1 s)`
+          : `*** not converged after ${seconds.toFixed(1)} s: ${r.established}/${r.sessions} sessions established${stalled ? ` (none came up in the last ${STALL_MS / 1000} s: see lab show ROUTER neighbors)` : ''}`);
         break;
       }
     }
