@@ -2,8 +2,10 @@
  * The lab's side of anycast: the service and health-checker processes of
  * every anycast-server node (started by `lab up` after the routers, which
  * are the nodes' BGP speakers), and the tools built on them: probe,
- * catchment (observed beside the oracle's prediction), fail/recover in five
- * ways, failover measurement and a DDoS load test.
+ * catchment (observed beside the oracle's prediction, which leaves out
+ * what the running lab says is not working: failed or withdrawn sites, down
+ * interfaces), fail/recover in six ways, failover measurement and a DDoS
+ * load test.
  *
  * Failure kinds (recover undoes each; what was done is kept in
  * anycast-failures.json in the run directory):
