@@ -143,11 +143,17 @@ describe.skipIf(!root)('lab inject', () => {
   }, 60_000);
 
   it('--clear withdraws everything and removes the peer; convergence no longer waits for it', async () => {
-    await lab(['inject', 'announce', '198.51.100.0/24', '203.0.113.0/24', '--as-path', '65010 65020', '--lab', name]);
+    await lab(['inject', 'announce', '198.51.100.0/24', '203.0.113.0/24', '2001:db8:99::/48', '--as-path', '65010 65020', '--lab', name]);
     await converged();
-    expect((await rib('r1')).filter((e) => e.paths.some((p) => p.fromNode === 'inj')).map((e) => e.prefix)).toEqual(['198.51.100.0/24', '203.0.113.0/24']);
+    const injected = (await rib('r1')).filter((e) => e.paths.some((p) => p.fromNode === 'inj'));
+    expect(injected.map((e) => e.prefix)).toEqual(['198.51.100.0/24', '203.0.113.0/24', '2001:db8:99::/48']);
+    // IPv6 over the IPv4 session (MP_REACH_NLRI): the next hop is inj's IPv6 address on the link.
+    const v6 = injected[2].paths.find((p) => p.best)!;
+    expect(v6.asPath).toEqual([65099, 65010, 65020]);
+    expect(v6.nextHop).toMatch(/^fd8a:52c1:9e07:/);
+    expect((await fib('r1')).find((e) => e.prefix === '2001:db8:99::/48')?.nextHops[0]).toMatchObject({ via: v6.nextHop, interface: 'r1-eth3' });
     const c = await lab(['inject', '--clear', '--lab', name]);
-    expect(String(c.stdout)).toContain('inject peer at inj removed: 2 route(s) withdrawn');
+    expect(String(c.stdout)).toContain('inject peer at inj removed: 3 route(s) withdrawn');
     await converged();
     expect((await rib('r1')).some((e) => e.paths.some((p) => p.fromNode === 'inj'))).toBe(false);
     expect((await neighbors('r1')).find((n) => n.node === 'inj')?.state).not.toBe('Established');
