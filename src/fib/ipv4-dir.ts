@@ -1,40 +1,47 @@
 /**
- * IPv4 longest-prefix match as a leaf-pushed DIR-style table with 16-bit
+ * IPv4 longest-prefix match as a leaf-pushed DIR-16-8-8 table with 8-bit
  * leaves below the first level (the structure behind `createIpv4Lpm()`).
+ * Addresses are unsigned 32-bit numbers.
  *
  * Layout (typed arrays only on the lookup path):
- * - level 1: `l1`, Int32Array(2^S1), one entry per /S1: >= 0 the next hop
+ * - level 1: `l1`, Int32Array(2^16), one entry per /16: >= 0 the next hop
  *   itself, -1 no route, <= -2 a level-2 chunk c = -2 - v.
- * - level 2: `l2`, one Uint16Array of chunks of 2^(24 - S1) entries, one per
- *   /24 of the chunk's /S1: < 0x8000 an index into the next-hop value table
- *   `vals` (index 0 = no route), otherwise a level-3 chunk (v & 0x7fff).
- * - level 3: `l3`, Uint16Array chunks of 256 entries (one per address of a
- *   /24 holding prefixes longer than /24), value indexes.
- * A lookup is one read of `l1` and, for a /S1 holding prefixes longer than
- * /S1, one 2-byte read of its chunk, plus a read of the small `vals` table.
+ * - level 2: `l2`, one Uint8Array of 256-byte chunks, one byte per /24 of the
+ *   chunk's /16: 0 no route, 1-254 an index into the next-hop value table
+ *   `vals`, 255 "escaped": the entry's 16-bit code is in a small side table
+ *   (`esc`, keyed by the entry's position) and is either a value index of 255
+ *   or more or a level-3 chunk (0x8000 | k).
+ * - level 3: `l3`, Uint16Array chunks of 256 value indexes, one per address of
+ *   a /24 holding prefixes longer than /24.
+ * A lookup is one read of the 256 KB `l1` and, under a /16 holding longer
+ * prefixes, one byte read of its chunk, plus a read of the small `vals`
+ * table. Escapes cost one probe of `esc`: every /24 holding longer prefixes
+ * (0.1% of a global table) and, only when more than 254 distinct next hops are
+ * present at once, the entries pointing at the later ones.
  *
  * Limits (RangeError on the insert that would pass them): at most 32,767
- * distinct next-hop values present at once (a FIB holds a few next hops or
- * groups, not millions), and at most 32,768 /24s holding prefixes longer
- * than /24. Next hops are integers in [0, 2^30).
+ * distinct next-hop values present at once, and at most 32,768 /24s holding
+ * prefixes longer than /24. Next hops are integers in [0, 2^30).
  *
  * Updates are incremental and DIR-style (each entry knows the length of the
- * prefix it came from), with the exact-match table (prefix-table.ts) as the
- * source of truth: a prefix of length <= S1 rewrites the level-1 slots it
- * covers whose source (`l1Len`) is not longer, pushing a new default into the
- * chunks below them (entries whose source is "the default"); a prefix of
- * length S1+1..24 rewrites the entries of its range in one chunk whose source
- * (4 bits per entry, `l2Src`) is not longer; a prefix longer than /24 does the
- * same in one level-3 chunk (`l3Len`). A remove gives the entries that came
- * from the removed prefix to the longest shorter prefix, found by probing the
- * table only at lengths present. Chunks whose last prefix goes are freed. A
- * bulk load into an empty table only fills the exact-match table; the first
- * lookup (or `flush()`) builds the arrays in one pass, shortest prefixes
- * first, chunk by chunk.
+ * prefix it came from), with an exact-match table (PrefixTable4: prefix and
+ * length to value index) as the source of truth: a prefix of length <= 16
+ * rewrites the level-1 slots it covers whose source (`l1Len`) is not longer,
+ * pushing a new default into the chunks below them (entries whose source is
+ * "the default"); a prefix of length 17..24 rewrites the entries of its range
+ * in one chunk whose source (4 bits per entry, `l2Src`) is not longer; a
+ * prefix longer than /24 does the same in one level-3 chunk (`l3Len`). A
+ * remove gives the entries that came from the removed prefix to the longest
+ * shorter prefix, found by probing the table only at lengths present. Chunks
+ * whose last prefix goes are freed. A bulk load into an empty table only
+ * appends to a log; the first lookup (or `flush()`, `get`, `remove`, ...)
+ * sizes the exact-match table once, fills it from the log, and the first
+ * lookup builds the arrays in one pass, shortest prefixes first, chunk by
+ * chunk.
  *
- * Not here: IPv6 (lpm-trie.ts), next-hop meaning (fib.ts).
+ * Not here: IPv6 (ipv6-ranges.ts), next-hop meaning (fib.ts).
  */
-import { PrefixTable } from './prefix-table.js';
+import { PrefixTable4 } from './prefix-table.js';
 
 export const S1 = 16;
 const B2 = 24 - S1;
@@ -46,6 +53,8 @@ const SB = C2 >>> 1;
 const MAX_VALUE = 0x3fffffff;
 const MAX_VALUES = 0x7fff;
 const MAX_L3 = 0x8000;
+/** level-2 byte: the entry's code is in `esc` */
+const ESC = 255;
 
 export interface Ipv4LpmMemory {
   structure: number;
@@ -62,10 +71,16 @@ export interface Ipv4LpmMatch {
 const mask = (a: number, len: number): number => (len === 0 ? 0 : (a & (0xffffffff << (32 - len))) >>> 0);
 
 export class Ipv4Lpm {
-  private readonly table = new PrefixTable(1);
-  private readonly key = new Uint32Array(1);
+  /** exact prefixes: (address, length) -> value index */
+  private readonly table = new PrefixTable4();
   /** prefixes stored per length */
   private readonly lenCount = new Int32Array(33);
+
+  // bulk-load log (inserts into an empty table, replayed by settle())
+  private logA = new Uint32Array(0);
+  private logL = new Uint8Array(0);
+  private logV = new Uint16Array(0);
+  private logN = 0;
 
   // next-hop values
   /** index -> next hop; index 0 is "no route" */
@@ -81,7 +96,7 @@ export class Ipv4Lpm {
   private readonly l1Len = new Uint8Array(L1N);
 
   // level 2
-  private l2 = new Uint16Array(C2 * 64);
+  private l2 = new Uint8Array(C2 * 64);
   private l2Cap = 64;
   private l2Top = 0;
   private readonly l2Free: number[] = [];
@@ -89,6 +104,8 @@ export class Ipv4Lpm {
   private l2Cnt = new Int32Array(64);
   /** per entry, 4 bits: source prefix length - S1, or 0 when the value is the chunk's default */
   private l2Src = new Uint8Array(64 * SB);
+  /** codes of escaped level-2 entries, keyed by position (length 0) */
+  private readonly esc = new PrefixTable4(64);
 
   // level 3
   private l3 = new Uint16Array(256 * 16);
@@ -100,10 +117,12 @@ export class Ipv4Lpm {
   private l3Cnt = new Int32Array(16);
 
   private readonly batchTmp = new Int32Array(256);
-  /** true while the arrays are empty and inserts only fill the table */
+  private readonly batchByte = new Int32Array(256);
+  /** true while the arrays are empty and inserts only fill the log and the table */
   private deferred = true;
 
   get size(): number {
+    this.settle();
     return this.table.size;
   }
 
@@ -135,11 +154,27 @@ export class Ipv4Lpm {
     return i;
   }
 
-  private release(v: number): void {
-    const i = this.idxOf.get(v) as number;
+  private releaseIdx(i: number): void {
     if (--this.refs[i] === 0) {
-      this.idxOf.delete(v);
+      this.idxOf.delete(this.vals[i]);
       this.freeVals.push(i);
+    }
+  }
+
+  // ---- level-2 entries (codes: value index, or 0x8000 | level-3 chunk) -----
+
+  private readL2(at: number): number {
+    const b = this.l2[at];
+    return b !== ESC ? b : this.esc.get(at, 0);
+  }
+
+  private writeL2(at: number, code: number): void {
+    if (code < ESC) {
+      if (this.l2[at] === ESC) this.esc.delete(at, 0);
+      this.l2[at] = code;
+    } else {
+      this.l2[at] = ESC;
+      this.esc.set(at, 0, code);
     }
   }
 
@@ -154,11 +189,10 @@ export class Ipv4Lpm {
 
   private growL2(cap: number): void {
     const g16 = (a: Uint16Array, per: number): Uint16Array<ArrayBuffer> => { const b = new Uint16Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
+    const g8 = (a: Uint8Array, per: number): Uint8Array<ArrayBuffer> => { const b = new Uint8Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     const g32 = (a: Int32Array, per: number): Int32Array<ArrayBuffer> => { const b = new Int32Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
-    const src = new Uint8Array(cap * SB);
-    src.set(this.l2Src.subarray(0, Math.min(this.l2Src.length, cap * SB)));
-    this.l2Src = src;
-    this.l2 = g16(this.l2, C2);
+    this.l2Src = g8(this.l2Src, SB);
+    this.l2 = g8(this.l2, C2);
     this.l2Def = g16(this.l2Def, 1);
     this.l2Cnt = g32(this.l2Cnt, 1);
     this.l2Cap = cap;
@@ -185,7 +219,8 @@ export class Ipv4Lpm {
     if (e <= -2) return -2 - e;
     const c = this.allocL2();
     const d = this.valueIndex(e);
-    this.l2.fill(d, c * C2, c * C2 + C2);
+    if (d < ESC) this.l2.fill(d, c * C2, c * C2 + C2);
+    else for (let j = c * C2; j < c * C2 + C2; j++) this.writeL2(j, d);
     this.l2Def[c] = d;
     this.l2Cnt[c] = 0;
     this.l2Src.fill(0, c * SB, c * SB + SB);
@@ -195,14 +230,14 @@ export class Ipv4Lpm {
 
   private ensureL3(c: number, s: number): number {
     const at = c * C2 + s;
-    const e = this.l2[at];
+    const e = this.readL2(at);
     if (e >= 0x8000) return e & 0x7fff;
     const k = this.allocL3();
     this.l3.fill(e, k * 256, k * 256 + 256);
     this.l3Len.fill(0, k * 256, k * 256 + 256);
     this.l3Def[k] = e;
     this.l3Cnt[k] = 0;
-    this.l2[at] = 0x8000 | k;
+    this.writeL2(at, 0x8000 | k);
     return k;
   }
 
@@ -218,8 +253,8 @@ export class Ipv4Lpm {
 
   private setL2Slot(c: number, s: number, d: number): void {
     const at = c * C2 + s;
-    const e = this.l2[at];
-    if (e < 0x8000) this.l2[at] = d;
+    const e = this.readL2(at);
+    if (e < 0x8000) this.writeL2(at, d);
     else this.setL3Def(e & 0x7fff, d);
   }
 
@@ -246,14 +281,12 @@ export class Ipv4Lpm {
     this.l2Src[i] = (this.l2Src[i] & ~(15 << sh)) | (tag << sh);
   }
 
-  /** Longest stored prefix covering a with length in [minLen, len), or -1; its length in coverLen. */
+  /** Value index of the longest stored prefix covering a with length in [minLen, len), or -1; its length in coverLen. */
   private coverLen = -1;
   private cover(a: number, len: number, minLen: number): number {
-    const k = this.key;
     for (let l = len - 1; l >= minLen; l--) {
       if (this.lenCount[l] === 0) continue;
-      k[0] = mask(a, l);
-      const v = this.table.get(k, l);
+      const v = this.table.get(mask(a, l), l);
       if (v >= 0) { this.coverLen = l; return v; }
     }
     this.coverLen = -1;
@@ -262,11 +295,13 @@ export class Ipv4Lpm {
 
   private freeChunk(s1: number, c: number): void {
     this.l1[s1] = this.vals[this.l2Def[c]];
+    const l2 = this.l2;
+    for (let j = c * C2; j < c * C2 + C2; j++) if (l2[j] === ESC) this.esc.delete(j, 0);
     this.l2Free.push(c);
   }
 
   private freeL3(c: number, s: number, k: number): void {
-    this.l2[c * C2 + s] = this.l3Def[k];
+    this.writeL2(c * C2 + s, this.l3Def[k]);
     this.l3Free.push(k);
   }
 
@@ -276,19 +311,53 @@ export class Ipv4Lpm {
     if (!Number.isInteger(len) || len < 0 || len > 32) throw new RangeError(`prefix length ${len} out of range 0..32`);
     if (!Number.isInteger(nextHop) || nextHop < 0 || nextHop > MAX_VALUE) throw new RangeError(`next hop ${nextHop} out of range 0..${MAX_VALUE}`);
     const a = mask(addr, len);
-    this.key[0] = a;
-    if (len > 24 && !this.deferred && this.l3Free.length === 0 && this.l3Top >= MAX_L3) {
+    if (this.deferred) {
+      // bulk load: log it; settle() puts it in the table, build() in the arrays
+      const d = this.acquire(nextHop);
+      if (this.logN === this.logA.length) {
+        const n = Math.max(1024, this.logN * 2);
+        const la = new Uint32Array(n); la.set(this.logA); this.logA = la;
+        const ll = new Uint8Array(n); ll.set(this.logL); this.logL = ll;
+        const lv = new Uint16Array(n); lv.set(this.logV); this.logV = lv;
+      }
+      this.logA[this.logN] = a;
+      this.logL[this.logN] = len;
+      this.logV[this.logN] = d;
+      this.logN++;
+      return;
+    }
+    if (len > 24 && this.l3Free.length === 0 && this.l3Top >= MAX_L3) {
       const e = this.l1[a >>> SH1];
-      if (e >= -1 || this.l2[(-2 - e) * C2 + ((a >>> 8) & (C2 - 1))] < 0x8000) {
+      if (e >= -1 || this.readL2((-2 - e) * C2 + ((a >>> 8) & (C2 - 1))) < 0x8000) {
         throw new RangeError(`more than ${MAX_L3} /24s holding longer prefixes`);
       }
     }
     const d = this.acquire(nextHop);
-    const prev = this.table.set(this.key, len, nextHop);
-    if (prev === nextHop) { this.release(nextHop); return; }
+    const prev = this.table.set(a, len, d);
+    if (prev === d) { this.releaseIdx(d); return; }
     if (prev < 0) this.lenCount[len]++;
-    if (!this.deferred) this.applyInsert(a, len, nextHop, d, prev < 0);
-    if (prev >= 0) this.release(prev);
+    this.applyInsert(a, len, nextHop, d, prev < 0);
+    if (prev >= 0) this.releaseIdx(prev);
+  }
+
+  /** Move the bulk-load log into the exact-match table (sized once). */
+  private settle(): void {
+    const n = this.logN;
+    if (n === 0) return;
+    const t = this.table;
+    t.reserve(t.size + n);
+    const la = this.logA;
+    const ll = this.logL;
+    const lv = this.logV;
+    for (let i = 0; i < n; i++) {
+      const prev = t.set(la[i], ll[i], lv[i]);
+      if (prev >= 0) this.releaseIdx(prev);
+      else this.lenCount[ll[i]]++;
+    }
+    this.logN = 0;
+    this.logA = new Uint32Array(0);
+    this.logL = new Uint8Array(0);
+    this.logV = new Uint16Array(0);
   }
 
   private applyInsert(a: number, len: number, v: number, d: number, isNew: boolean): void {
@@ -326,14 +395,14 @@ export class Ipv4Lpm {
 
   remove(addr: number, len: number): boolean {
     if (!Number.isInteger(len) || len < 0 || len > 32) return false;
+    this.settle();
     const a = mask(addr, len);
-    this.key[0] = a;
-    const old = this.table.delete(this.key, len);
+    const old = this.table.delete(a, len);
     if (old < 0) return false;
     this.lenCount[len]--;
     if (this.table.size === 0) this.reset();
     else if (!this.deferred) this.applyRemove(a, len);
-    this.release(old);
+    this.releaseIdx(old);
     return true;
   }
 
@@ -341,11 +410,12 @@ export class Ipv4Lpm {
     if (len <= S1) {
       const r = this.cover(a, len, 0);
       const tag = this.coverLen + 1;
+      const v = r >= 0 ? this.vals[r] : -1;
       const first = a >>> SH1;
       const n = 2 ** (S1 - len);
       const from = len + 1;
       const l1Len = this.l1Len;
-      for (let s = first; s < first + n; s++) if (l1Len[s] === from) this.setL1(s, r, tag);
+      for (let s = first; s < first + n; s++) if (l1Len[s] === from) this.setL1(s, v, tag);
       return;
     }
     const s1 = a >>> SH1;
@@ -353,7 +423,7 @@ export class Ipv4Lpm {
     if (len <= 24) {
       // Entries that came from the removed prefix take the longest shorter one.
       const r = this.cover(a, len, S1 + 1);
-      const d = r >= 0 ? this.valueIndex(r) : this.l2Def[c];
+      const d = r >= 0 ? r : this.l2Def[c];
       const tag = r >= 0 ? this.coverLen - S1 : 0;
       const from = len - S1;
       const lo = (a >>> 8) & (C2 - 1);
@@ -363,9 +433,9 @@ export class Ipv4Lpm {
       }
     } else {
       const s = (a >>> 8) & (C2 - 1);
-      const k = this.l2[c * C2 + s] & 0x7fff;
+      const k = this.readL2(c * C2 + s) & 0x7fff;
       const r = this.cover(a, len, 25);
-      const d = r >= 0 ? this.valueIndex(r) : this.l3Def[k];
+      const d = r >= 0 ? r : this.l3Def[k];
       const tag = r >= 0 ? this.coverLen + 1 : 0;
       const from = k * 256 + (a & 255);
       const end = from + 2 ** (32 - len);
@@ -384,6 +454,7 @@ export class Ipv4Lpm {
     this.l1Len.fill(0);
     this.l2Top = 0;
     this.l2Free.length = 0;
+    this.esc.clear();
     this.l3Top = 0;
     this.l3Free.length = 0;
     this.deferred = true;
@@ -391,14 +462,15 @@ export class Ipv4Lpm {
 
   /** Build the arrays from the table in one pass, shortest prefixes first. */
   private build(): void {
+    this.settle();
     this.deferred = false;
     const n = this.table.size;
     const byLen = new Int32Array(34);
     const addrs = new Uint32Array(n);
     const lens = new Uint8Array(n);
-    const vs = new Int32Array(n);
+    const ds = new Uint16Array(n);
     let i = 0;
-    this.table.forEach((k, len, v) => { addrs[i] = k[0]; lens[i] = len; vs[i] = v; i++; byLen[len + 1]++; });
+    this.table.forEach((k, len, d) => { addrs[i] = k; lens[i] = len; ds[i] = d; i++; byLen[len + 1]++; });
     for (let l = 1; l < 34; l++) byLen[l] += byLen[l - 1];
     const byLenOrder = new Int32Array(n);
     for (let j = 0; j < n; j++) byLenOrder[byLen[lens[j]]++] = j;
@@ -423,26 +495,34 @@ export class Ipv4Lpm {
     if (chunks > this.l2Cap) this.growL2(chunks);
     const l1 = this.l1;
     const l1Len = this.l1Len;
+    const vals = this.vals;
     for (let j = 0; j < n; j++) {
       const p = order[j];
       const a = addrs[p];
       const len = lens[p];
-      const v = vs[p];
+      const d = ds[p];
       if (len <= S1) {
         const first = a >>> SH1;
-        l1.fill(v, first, first + 2 ** (S1 - len));
+        l1.fill(vals[d], first, first + 2 ** (S1 - len));
         l1Len.fill(len + 1, first, first + 2 ** (S1 - len));
         continue;
       }
-      const d = this.valueIndex(v);
       const c = this.ensureChunk(a >>> SH1);
       this.l2Cnt[c]++;
       if (len <= 24) {
         const lo = (a >>> 8) & (C2 - 1);
         const w = 1 << (24 - len);
-        const l2 = this.l2;
         const base = c * C2;
-        for (let s = lo; s < lo + w; s++) { l2[base + s] = d; this.setSrc(c, s, len - S1); }
+        if (d < ESC) {
+          const l2 = this.l2;
+          for (let s = lo; s < lo + w; s++) {
+            if (l2[base + s] === ESC) this.setL2Slot(c, s, d);
+            else l2[base + s] = d;
+            this.setSrc(c, s, len - S1);
+          }
+        } else {
+          for (let s = lo; s < lo + w; s++) { this.setL2Slot(c, s, d); this.setSrc(c, s, len - S1); }
+        }
       } else {
         const k = this.ensureL3(c, (a >>> 8) & (C2 - 1));
         this.l3Cnt[k]++;
@@ -460,9 +540,16 @@ export class Ipv4Lpm {
     if (this.deferred) this.build();
     const v = this.l1[addr >>> SH1];
     if (v >= -1) return v;
-    const e = this.l2[((-2 - v) << B2) | ((addr >>> 8) & (C2 - 1))];
-    if (e < 0x8000) return this.vals[e];
-    return this.vals[this.l3[((e & 0x7fff) << 8) | (addr & 255)]];
+    const at = ((-2 - v) << B2) | ((addr >>> 8) & (C2 - 1));
+    const e = this.l2[at];
+    if (e !== ESC) return this.vals[e];
+    return this.escaped(at, addr);
+  }
+
+  private escaped(at: number, addr: number): number {
+    const code = this.esc.get(at, 0);
+    if (code < 0x8000) return this.vals[code];
+    return this.vals[this.l3[((code & 0x7fff) << 8) | (addr & 255)]];
   }
 
   /**
@@ -475,9 +562,9 @@ export class Ipv4Lpm {
     if (this.deferred) this.build();
     const l1 = this.l1;
     const l2 = this.l2;
-    const l3 = this.l3;
     const vals = this.vals;
     const at = this.batchTmp;
+    const by = this.batchByte;
     const n = Math.min(addrs.length, out.length);
     for (let b = 0; b < n; b += 256) {
       const m = Math.min(256, n - b);
@@ -487,11 +574,11 @@ export class Ipv4Lpm {
         out[b + i] = v;
         at[i] = v <= -2 ? ((-2 - v) << B2) | ((a >>> 8) & (C2 - 1)) : 0;
       }
-      for (let i = 0; i < m; i++) at[i] = l2[at[i]];
+      for (let i = 0; i < m; i++) by[i] = l2[at[i]];
       for (let i = 0; i < m; i++) {
         if (out[b + i] <= -2) {
-          const e = at[i];
-          out[b + i] = e < 0x8000 ? vals[e] : vals[l3[((e & 0x7fff) << 8) | (addrs[b + i] & 255)]];
+          const e = by[i];
+          out[b + i] = e !== ESC ? vals[e] : this.escaped(at[i], addrs[b + i]);
         }
       }
     }
@@ -500,31 +587,34 @@ export class Ipv4Lpm {
   /** The next hop stored for exactly this prefix, or -1. */
   get(addr: number, len: number): number {
     if (!Number.isInteger(len) || len < 0 || len > 32) return -1;
-    this.key[0] = mask(addr, len);
-    return this.table.get(this.key, len);
+    this.settle();
+    const d = this.table.get(mask(addr, len), len);
+    return d < 0 ? -1 : this.vals[d];
   }
 
   /** Every stored prefix covering addr, shortest first (for `explain`). */
   matches(addr: number): Ipv4LpmMatch[] {
+    this.settle();
     const out: Ipv4LpmMatch[] = [];
     for (let l = 0; l <= 32; l++) {
       if (this.lenCount[l] === 0) continue;
       const a = mask(addr, l);
-      this.key[0] = a;
-      const v = this.table.get(this.key, l);
-      if (v >= 0) out.push({ addr: a, len: l, nextHop: v });
+      const d = this.table.get(a, l);
+      if (d >= 0) out.push({ addr: a, len: l, nextHop: this.vals[d] });
     }
     return out;
   }
 
   forEach(fn: (addr: number, len: number, nextHop: number) => void): void {
-    this.table.forEach((k, len, v) => fn(k[0], len, v));
+    this.settle();
+    this.table.forEach((k, len, d) => fn(k, len, this.vals[d]));
   }
 
   memory(): Ipv4LpmMemory {
     const structure = this.l1.byteLength + this.l1Len.byteLength + this.l2.byteLength + this.l2Def.byteLength +
-      this.l2Cnt.byteLength + this.l2Src.byteLength + this.l3.byteLength +
-      this.l3Len.byteLength + this.l3Def.byteLength + this.l3Cnt.byteLength + this.vals.byteLength + this.refs.byteLength;
+      this.l2Cnt.byteLength + this.l2Src.byteLength + this.esc.byteLength() + this.l3.byteLength +
+      this.l3Len.byteLength + this.l3Def.byteLength + this.l3Cnt.byteLength + this.vals.byteLength + this.refs.byteLength +
+      this.logA.byteLength + this.logL.byteLength + this.logV.byteLength;
     const table = this.table.byteLength();
     return { structure, table, total: structure + table };
   }

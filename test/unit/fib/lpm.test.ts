@@ -98,6 +98,54 @@ describe('IPv4 LPM edges', () => {
   });
 });
 
+describe('IPv4 LPM with more next hops than fit a level-2 byte', () => {
+  it('stays equal to the reference with 1000 distinct next hops, bulk-loaded and then updated', () => {
+    const r = rng(7);
+    const l = createIpv4Lpm();
+    const ref = new ReferenceLpm(1);
+    const his = [0x0a00, 0x0a01, 0xc0a8];
+    const lens = [8, 16, 17, 20, 23, 24, 24, 24, 26, 32];
+    const pick = (): [number, number] => [((his[r() % his.length] << 16) | (r() & 0xffff)) >>> 0, lens[r() % lens.length]];
+    const prefixes: Array<[number, number]> = [];
+    for (let i = 0; i < 4000; i++) {
+      const [a, len] = pick();
+      const nh = 100_000 + (r() % 1000);
+      l.insert(a, len, nh);
+      ref.insert([a], len, nh);
+      prefixes.push([a, len]);
+    }
+    const check = (a: number): void => expect(l.lookup(a)).toBe(ref.lookup([a]));
+    const sweep = (): void => {
+      const addrs = new Uint32Array(2048);
+      for (let i = 0; i < addrs.length; i++) addrs[i] = ((his[r() % his.length] << 16) | (r() & 0xffff)) >>> 0;
+      const out = new Int32Array(addrs.length);
+      l.lookupBatch(addrs, out);
+      addrs.forEach((a, i) => { expect(out[i]).toBe(ref.lookup([a])); check(a); });
+    };
+    sweep();
+    for (let i = 0; i < 3000; i++) {
+      const [a, len] = i % 3 === 0 ? pick() : prefixes[r() % prefixes.length];
+      if (r() % 2 === 0) expect(l.remove(a, len)).toBe(ref.remove([a], len));
+      else {
+        const nh = 100_000 + (r() % 1000);
+        l.insert(a, len, nh);
+        ref.insert([a], len, nh);
+        prefixes.push([a, len]);
+      }
+      check(a);
+      check((a | 0xff) >>> 0);
+    }
+    sweep();
+    // Withdraw everything: the table is empty again and a new bulk load works.
+    for (const [a, len] of prefixes) { l.remove(a, len); ref.remove([a], len); }
+    expect(l.size).toBe(0);
+    expect(l.lookup(0x0a000001)).toBe(-1);
+    l.insert(0x0a000000, 24, 123_456);
+    expect(l.lookup(0x0a0000ff)).toBe(123_456);
+    expect(l.size).toBe(1);
+  });
+});
+
 describe('IPv6 LPM edges', () => {
   it('::/0, ::/128, the all-ones /128 and nested /32 /48 /64 prefixes', () => {
     const l = createIpv6Lpm();
