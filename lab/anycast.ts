@@ -633,7 +633,8 @@ export async function failover(lab: string, topo: Topology, server: string, how:
   };
   let failedAt: number;
   try {
-    await waitFor('a first reply at every client', () => streams.every((s) => s.first !== undefined), 5000).catch(() => {
+    // One Node process per client starts here: on a loaded machine the last may take several seconds.
+    await waitFor('a first reply at every client', () => streams.every((s) => s.first !== undefined), 15_000).catch(() => {
       throw new LabError(`no reply to ${opts.address} at: ${streams.filter((s) => !s.first).map((s) => s.client).join(' ')}`);
     });
     await new Promise((r) => setTimeout(r, 300));
