@@ -3,15 +3,14 @@
  *
  * In order:
  * 1. inject peers removed (their routes withdrawn: lab/inject.ts);
- * 2. every anycast failure recovered (`lab recover`, lab/anycast.ts), and
- *    each recovered site's announcement awaited;
+ * 2. every anycast failure recovered (`lab recover`, lab/anycast.ts);
  * 3. every interface of the topology that is down brought up, with what
  *    admin-down took away: IPv6 addresses (keep_addr_on_down is 0), hosts'
  *    and servers' default routes and hosts' static routes;
  * 4. router configs back to the topology's: a router whose config file
  *    differs (after `lab restore`) or whose process is gone is restarted
  *    with the config `lab up` gave it (lab/snapshot.ts);
- * 5. `lab wait --converged`.
+ * 5. the recovered sites' announcements awaited, then `lab wait --converged`.
  * Namespaces, veths, addresses and untouched processes stay as they are.
  *
  * Not undone: changes made by hand with `lab exec` (addresses, routes,
@@ -25,7 +24,8 @@ import { namespaceName } from './plan.js';
 import { mapLimit } from './runner.js';
 import { waitFor } from './processes.js';
 import { controlOf } from './routers.js';
-import { applyConfigs, topologyConfigs, type ApplyResult } from './snapshot.js';
+import { applyConfigs, topologyConfigs } from './snapshot.js';
+import { waitConverged, type ConvergenceResult } from './router-views.js';
 import type { Topology, TopologyNode } from './topology/types.js';
 
 export interface ResetResult {
@@ -34,8 +34,10 @@ export interface ResetResult {
   /** `node/interface` brought up. */
   readonly linksUp: string[];
   readonly restarted: string[];
-  readonly convergence?: ApplyResult['convergence'];
+  readonly convergence: ConvergenceResult;
   readonly seconds: number;
+  /** Seconds per step: inject, recover, links, configs, announce, converge. */
+  readonly stages: Record<string, number>;
 }
 
 /** Interfaces of `node` that are administratively down (from `ip -json link`). */
@@ -63,32 +65,29 @@ export function linkUpCommands(node: TopologyNode, names: readonly string[]): st
 
 export async function resetLab(lab: string, topo: Topology, opts: { timeoutMs?: number } = {}): Promise<ResetResult> {
   const t0 = Date.now();
+  const stages: Record<string, number> = {};
+  let mark = t0;
+  const stage = (name: string) => {
+    const now = Date.now();
+    stages[name] = (now - mark) / 1000;
+    mark = now;
+  };
+
   const injectCleared: { node: string; routes: number }[] = [];
   for (const n of injectableNodes(topo)) {
     const routes = await clearPeer(lab, n.name);
     if (routes !== undefined) injectCleared.push({ node: n.name, routes });
   }
+  stage('inject');
 
+  // Before the configs: recovering a killed site starts its router process, which the config step then finds running.
   const recovered: { server: string; how: string }[] = [];
   const failures = JSON.parse(readLabFile(lab, 'anycast-failures.json') ?? '{}') as Record<string, { how: string }>;
   for (const server of Object.keys(failures)) {
     const r = await recoverServer(lab, topo, server);
     recovered.push({ server, how: r.how });
   }
-  // A recovered site announces again once its health check has seen `rise` good probes: wait for that,
-  // so that convergence below includes its routes.
-  await Promise.all(recovered.map(({ server }) => waitFor(`${server} to announce again`, async () => {
-    try {
-      const c = await controlOf(lab, server);
-      try {
-        return (await c.request('anycast.status', {})).announced === true;
-      } finally {
-        c.close();
-      }
-    } catch {
-      return false;
-    }
-  }, 30_000)));
+  stage('recover');
 
   const linksUp: string[] = [];
   await mapLimit([...topo.nodes], 8, async (node) => {
@@ -101,13 +100,30 @@ export async function resetLab(lab: string, topo: Topology, opts: { timeoutMs?: 
     for (const d of down) linksUp.push(`${node.name}/${d}`);
   });
   linksUp.sort();
+  stage('links');
 
-  const applied = await applyConfigs(lab, topo, topologyConfigs(lab, topo), { timeoutMs: opts.timeoutMs ?? 60_000, wait: true });
-  return {
-    injectCleared, recovered, linksUp, restarted: applied.restarted,
-    ...(applied.convergence ? { convergence: applied.convergence } : {}),
-    seconds: (Date.now() - t0) / 1000,
-  };
+  const applied = await applyConfigs(lab, topo, topologyConfigs(lab, topo), { timeoutMs: 0, wait: false });
+  stage('configs');
+
+  // A recovered site announces again once its health check has seen `rise` good probes: wait for that,
+  // so that the convergence wait below includes its routes.
+  await Promise.all(recovered.map(({ server }) => waitFor(`${server} to announce again`, async () => {
+    try {
+      const c = await controlOf(lab, server);
+      try {
+        return (await c.request('anycast.status', {})).announced === true;
+      } finally {
+        c.close();
+      }
+    } catch {
+      return false;
+    }
+  }, 30_000)));
+  stage('announce');
+
+  const convergence = await waitConverged(lab, topo, { timeoutMs: opts.timeoutMs ?? 60_000, quietMs: 1000 });
+  stage('converge');
+  return { injectCleared, recovered, linksUp, restarted: applied.restarted, convergence, seconds: (Date.now() - t0) / 1000, stages };
 }
 
 export function formatReset(r: ResetResult): string {
@@ -117,6 +133,7 @@ export function formatReset(r: ResetResult): string {
   lines.push(`*** interfaces brought up: ${r.linksUp.length ? r.linksUp.join(' ') : 'none'}`);
   lines.push(`*** routers restarted with the topology's config: ${r.restarted.length ? r.restarted.join(' ') : 'none'}`);
   const c = r.convergence;
-  if (c) lines.push(c.converged ? `*** reset in ${r.seconds.toFixed(2)} s; converged (${c.established}/${c.sessions} sessions established)` : `*** reset, but not converged after ${c.seconds.toFixed(1)} s: ${c.established}/${c.sessions} sessions established`);
+  lines.push(c.converged ? `*** reset in ${r.seconds.toFixed(2)} s; converged (${c.established}/${c.sessions} sessions established)` : `*** reset, but not converged after ${c.seconds.toFixed(1)} s: ${c.established}/${c.sessions} sessions established`);
+  lines.push(`    ${Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
   return lines.join('\n');
 }

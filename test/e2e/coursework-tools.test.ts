@@ -245,14 +245,14 @@ describe.skipIf(!root)('lab reset', () => {
 
     const r = await json<{
       injectCleared: { node: string; routes: number }[]; recovered: { server: string; how: string }[]; linksUp: string[]; restarted: string[];
-      convergence: { converged: boolean; sessions: number; established: number }; seconds: number;
+      convergence: { converged: boolean; sessions: number; established: number }; seconds: number; stages: Record<string, number>;
     }>(['reset']);
     expect(r.injectCleared).toEqual([{ node: 'inj', routes: 1 }]);
     expect(r.recovered).toEqual([{ server: 'a', how: 'service' }]);
     expect(r.linksUp).toEqual(['r1/r1-eth1', 'r2/r2-eth0']);
     expect(r.restarted).toEqual(['r1']);
     expect(r.convergence.converged).toBe(true);
-    console.log(`lab reset: ${r.seconds.toFixed(2)} s, ${r.convergence.established}/${r.convergence.sessions} sessions`);
+    console.log(`lab reset: ${r.seconds.toFixed(2)} s, ${r.convergence.established}/${r.convergence.sessions} sessions; ${JSON.stringify(r.stages)}`);
 
     for (const router of ['r1', 'r2']) {
       for (const n of await neighbors(router)) if (n.node !== 'inj') expect(n.state, `${router} - ${n.node}`).toBe('Established');
