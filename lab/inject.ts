@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { ControlClient } from '../src/control/client.js';
 import { controlSocketPath, type InjectRouteSpec, type InjectStatus } from '../src/control/protocol.js';
 import { parseCommunity } from '../src/bgp/policy.js';
-import { checkRoute, ORIGINS, parseAsPath, parseU32, type OriginName } from '../src/inject/routes.js';
+import { checkRoute, ORIGINS, parseAsPath, parseU32, sessionAttributes, type OriginName, type SessionSide } from '../src/inject/routes.js';
+import { parseAddress } from '../src/lib/prefix.js';
 import type { InjectPeerConfig } from '../src/inject/peer-main.js';
 import { labDir, processStartTime, readJournal } from './journal.js';
 import { LabError } from './lab.js';
@@ -53,8 +54,14 @@ const VALUE_FLAGS = new Set(['lab', 'at', 'as-path', 'next-hop', 'med', 'local-p
 const ANNOUNCE_FLAGS = ['as-path', 'next-hop', 'med', 'local-pref', 'community', 'origin'];
 const COMMUNITY_WORD = /^(\d{1,5}:\d{1,5}|no-export|no-advertise|no-export-subconfed|local-as)$/i;
 
+/** A malformed command line: the problem and the usage, on one line. */
 function usage(message?: string): LabError {
-  return new LabError(message ? `${message}\n${INJECT_USAGE}` : INJECT_USAGE);
+  return new LabError(message ? `${message}; ${INJECT_USAGE}` : INJECT_USAGE);
+}
+
+/** A bad value: the problem alone (the command line's shape was right). */
+function bad(message: string): LabError {
+  return new LabError(message);
 }
 
 /**
@@ -115,7 +122,7 @@ export function parseInjectArgs(argv: readonly string[]): InjectArgs {
       if (!rest.length) throw usage('withdraw needs a PREFIX');
       for (const p of rest) {
         const c = checkRoute({ prefix: p, asPath: [], communities: [], origin: 'igp' });
-        if (!c.ok) throw usage(c.error);
+        if (!c.ok) throw bad(c.error);
       }
       return { ...common, action: { kind: 'withdraw', prefixes: rest } };
     }
@@ -125,21 +132,21 @@ export function parseInjectArgs(argv: readonly string[]): InjectArgs {
       const asText = values.get('as-path');
       if (asText !== undefined) {
         const r = parseAsPath(asText);
-        if (!r.ok) throw usage(r.error);
+        if (!r.ok) throw bad(r.error);
         asPath = r.value;
       }
       const num = (key: string): number | undefined => {
         const t = values.get(key);
         if (t === undefined) return undefined;
         const r = parseU32(t, `--${key}`);
-        if (!r.ok) throw usage(r.error);
+        if (!r.ok) throw bad(r.error);
         return r.value;
       };
       const origin = values.get('origin') ?? 'igp';
-      if (!(ORIGINS as readonly string[]).includes(origin)) throw usage(`--origin must be ${ORIGINS.join('|')}, not '${origin}'`);
+      if (!(ORIGINS as readonly string[]).includes(origin)) throw bad(`--origin must be ${ORIGINS.join('|')}, not '${origin}'`);
       for (const c of communities) {
         const r = parseCommunity(c);
-        if (!r.ok) throw usage(r.error);
+        if (!r.ok) throw bad(r.error);
       }
       const med = num('med');
       const localPref = num('local-pref');
@@ -152,7 +159,7 @@ export function parseInjectArgs(argv: readonly string[]): InjectArgs {
       }));
       for (const r of routes) {
         const c = checkRoute(r);
-        if (!c.ok) throw usage(c.error);
+        if (!c.ok) throw bad(c.error);
       }
       return { ...common, action: { kind: 'announce', routes } };
     }
@@ -247,6 +254,24 @@ export async function ensurePeer(lab: string, node: TopologyNode): Promise<{ sta
   return { started: true, pid: p.pid };
 }
 
+/** Refuses routes that cannot go over one of the peer's sessions (LOCAL_PREF over eBGP, no next hop of the family) before any process starts. */
+export function checkAgainstSessions(cfg: InjectPeerConfig, routes: readonly InjectRouteSpec[]): void {
+  const address = (t: string | undefined) => {
+    const r = t === undefined ? undefined : parseAddress(t);
+    return r?.ok ? r.value : undefined;
+  };
+  for (const n of cfg.neighbors) {
+    const local = address(n.localAddress);
+    const v4 = address(n.localAddress4) ?? (local?.family === 4 ? local : undefined);
+    const v6 = address(n.localAddress6) ?? (local?.family === 6 ? local : undefined);
+    const side: SessionSide = { kind: n.kind, localAsn: cfg.asn, ...(v4 ? { localAddress4: v4 } : {}), ...(v6 ? { localAddress6: v6 } : {}) };
+    for (const r of routes) {
+      const x = sessionAttributes(r, side);
+      if (!x.ok) throw new LabError(`${r.prefix} toward ${n.node ?? n.address}: ${x.error}`);
+    }
+  }
+}
+
 /** Waits until every session of the peer is Established (announcements only reach routers over those). */
 async function waitEstablished(lab: string, node: string, timeoutMs: number): Promise<InjectStatus> {
   let last: InjectStatus | undefined;
@@ -299,6 +324,7 @@ export async function runInject(lab: string, topo: Topology, args: InjectArgs, t
     const s = await withPeer(lab, node.name, (c) => c.request('inject.withdraw', { prefixes: a.prefixes }));
     return { node: node.name, action: 'withdraw', routes: s.routes, sessions: s.sessions, notAnnounced: s.notAnnounced };
   }
+  checkAgainstSessions(injectPeerConfig(lab, node), a.routes);
   const { started } = await ensurePeer(lab, node);
   await waitEstablished(lab, node.name, timeoutMs);
   const s = await withPeer(lab, node.name, async (c) => {

@@ -167,10 +167,12 @@ describe.skipIf(!root)('lab inject', () => {
     expect(String(r.stderr)).toBe('lab: r1 is a router: the inject peer runs at an external node (this lab has: inj)');
     const v = await lab(['inject', 'announce', '10.9.0.0/24', '--local-pref', '200', '--lab', name], { reject: false });
     expect(v.exitCode).toBe(2);
-    expect(String(v.stderr)).toMatch(/LOCAL_PREF is only carried over iBGP/);
+    expect(String(v.stderr)).toBe('lab: 10.9.0.0/24 toward r1: LOCAL_PREF is only carried over iBGP (RFC 4271 §5.1.5)');
+    // Nothing was started for it.
+    expect(String((await lab(['inject', 'status', '--lab', name])).stdout)).toContain('no inject peer runs at inj');
     const bad = await lab(['inject', 'announce', '10.9.0.1/24', '--lab', name], { reject: false });
     expect(bad.exitCode).toBe(2);
-    expect(String(bad.stderr)).toMatch(/^lab: 10\.9\.0\.1\/24: .*\nusage: lab inject/);
+    expect(String(bad.stderr)).toMatch(/^lab: 10\.9\.0\.1\/24: [^\n]+$/);
   }, 60_000);
 
   it('works at the lab> prompt through the command table', async () => {

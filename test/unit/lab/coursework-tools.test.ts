@@ -5,7 +5,7 @@
  * and the commands that bring an interface back up.
  */
 import { describe, expect, it } from 'vitest';
-import { parseInjectArgs, injectNode, injectPeerConfig, INJECT_USAGE } from '../../../lab/inject.js';
+import { checkAgainstSessions, parseInjectArgs, injectNode, injectPeerConfig, INJECT_USAGE } from '../../../lab/inject.js';
 import { parseSnapshot, sameConfig } from '../../../lab/snapshot.js';
 import { linkUpCommands } from '../../../lab/reset.js';
 import { parseAsPath, sessionAttributes, type InjectRoute } from '../../../src/inject/routes.js';
@@ -48,27 +48,28 @@ describe('lab inject arguments', () => {
     expect(parseInjectArgs(['--clear', '--at', 'inj'])).toEqual({ at: 'inj', json: false, action: { kind: 'clear' } });
   });
 
+  // [argv, message, whether the usage follows (a malformed command line) or not (a bad value)]
   it.each([
-    [[], /^usage: lab inject/],
-    [['announce'], /announce needs a PREFIX/],
-    [['announce', '10.0.0.1/24'], /host bits|10\.0\.0\.1\/24/],
-    [['announce', '10.0.0.0/24', '--as-path', '65010 0'], /AS 0 cannot appear/],
-    [['announce', '10.0.0.0/24', '--as-path', '65010 x'], /whole number/],
-    [['announce', '10.0.0.0/24', '--as-path', '23456'], /AS_TRANS/],
-    [['announce', '10.0.0.0/24', '--med', '-1'], /--med must be a whole number/],
-    [['announce', '10.0.0.0/24', '--local-pref', '4294967296'], /larger than 4294967295/],
-    [['announce', '10.0.0.0/24', '--community', '70000:1'], /not a community/],
-    [['announce', '10.0.0.0/24', '--origin', 'bgp'], /--origin must be igp\|egp\|incomplete/],
-    [['announce', '10.0.0.0/24', '--next-hop', '2001:db8::1'], /is IPv6 but 10\.0\.0\.0\/24 is IPv4/],
-    [['announce', '10.0.0.0/24', '--med'], /--med needs a value/],
-    [['announce', '10.0.0.0/24', '--mde', '1'], /unknown option --mde/],
-    [['announce', '10.0.0.0/24', '--med', '1', '--med', '2'], /--med given twice/],
-    [['withdraw', '10.0.0.0/24', '--med', '1'], /--med only goes with announce/],
-    [['withdraw'], /withdraw needs a PREFIX/],
-    [['--clear', 'announce', '10.0.0.0/24'], /--clear takes no other action/],
-    [['status', 'x'], /status takes no arguments/],
-    [['hijack', '10.0.0.0/24'], /unknown action 'hijack'/],
-  ] as const)('refuses %j with one clear line and the usage', (argv, message) => {
+    [[], /^usage: lab inject/, true],
+    [['announce'], /^announce needs a PREFIX; usage:/, true],
+    [['announce', '10.0.0.1/24'], /10\.0\.0\.1\/24/, false],
+    [['announce', '10.0.0.0/24', '--as-path', '65010 0'], /AS 0 cannot appear/, false],
+    [['announce', '10.0.0.0/24', '--as-path', '65010 x'], /whole number/, false],
+    [['announce', '10.0.0.0/24', '--as-path', '23456'], /AS_TRANS/, false],
+    [['announce', '10.0.0.0/24', '--med', '-1'], /--med must be a whole number/, false],
+    [['announce', '10.0.0.0/24', '--local-pref', '4294967296'], /larger than 4294967295/, false],
+    [['announce', '10.0.0.0/24', '--community', '70000:1'], /not a community/, false],
+    [['announce', '10.0.0.0/24', '--origin', 'bgp'], /--origin must be igp\|egp\|incomplete/, false],
+    [['announce', '10.0.0.0/24', '--next-hop', '2001:db8::1'], /is IPv6 but 10\.0\.0\.0\/24 is IPv4/, false],
+    [['announce', '10.0.0.0/24', '--med'], /^--med needs a value; usage:/, true],
+    [['announce', '10.0.0.0/24', '--mde', '1'], /^unknown option --mde; usage:/, true],
+    [['announce', '10.0.0.0/24', '--med', '1', '--med', '2'], /--med given twice/, true],
+    [['withdraw', '10.0.0.0/24', '--med', '1'], /--med only goes with announce/, true],
+    [['withdraw'], /withdraw needs a PREFIX/, true],
+    [['--clear', 'announce', '10.0.0.0/24'], /--clear takes no other action/, true],
+    [['status', 'x'], /status takes no arguments/, true],
+    [['hijack', '10.0.0.0/24'], /unknown action 'hijack'/, true],
+  ] as const)('refuses %j in one line', (argv, message, withUsage) => {
     let err: Error | undefined;
     try {
       parseInjectArgs(argv);
@@ -77,7 +78,8 @@ describe('lab inject arguments', () => {
     }
     expect(err?.name).toBe('LabError');
     expect(err?.message).toMatch(message);
-    expect(err?.message.split('\n').slice(-1)[0]).toBe(INJECT_USAGE);
+    expect(err?.message).not.toContain('\n');
+    expect(err?.message.endsWith(INJECT_USAGE)).toBe(withUsage);
   });
 });
 
@@ -158,6 +160,9 @@ describe('the inject node', () => {
     expect(cfg.asn).toBe(65099);
     expect(cfg.neighbors.map((x) => [x.node, x.remoteAs, x.kind])).toEqual([['r1', 65001, 'ebgp']]);
     expect(cfg.controlSocket.endsWith('/lab1/inj.sock')).toBe(true);
+    // LOCAL_PREF cannot cross this eBGP session: refused before any process starts.
+    expect(() => checkAgainstSessions(cfg, [{ prefix: '10.9.0.0/24', asPath: [], communities: [], origin: 'igp', localPref: 200 }])).toThrow('10.9.0.0/24 toward r1: LOCAL_PREF is only carried over iBGP (RFC 4271 §5.1.5)');
+    expect(() => checkAgainstSessions(cfg, [{ prefix: '2001:db8::/32', asPath: [], communities: [], origin: 'igp' }])).not.toThrow();
   });
 
   it('names what is wrong with --at', () => {
