@@ -148,7 +148,11 @@ export class Ipv6RangeLpm {
     return this.cTop++;
   }
 
-  /** A range-list segment for `cap` ranges (2 header doubles + 2 per range). */
+  /**
+   * A range-list segment for `cap` ranges (2 header doubles + 2 per range);
+   * with cap = 4k + 3 it starts on a 64-byte line (the pool is page-aligned)
+   * and a list of up to 3 ranges is one line.
+   */
   private allocIv(cap: number): number {
     const f = this.ivFree.get(cap)?.pop();
     if (f !== undefined) return f;
@@ -197,10 +201,10 @@ export class Ipv6RangeLpm {
     const e = this.l1[s];
     if (e <= -2) return this.iv[-2 - e + 1];
     const c = this.allocChunkId();
-    const b = this.allocIv(1);
+    const b = this.allocIv(3);
     const iv = this.iv;
     iv[b] = 1; iv[b + 1] = c; iv[b + 2] = 0; iv[b + 3] = e;
-    this.cSlot[c] = s; this.cDef[c] = e; this.cIb[c] = b; this.cIcap[c] = 1;
+    this.cSlot[c] = s; this.cDef[c] = e; this.cIb[c] = b; this.cIcap[c] = 3;
     this.cPb[c] = this.allocP(2); this.cPcnt[c] = 0; this.cPcap[c] = 2;
     this.cDirty[c] = 0;
     this.l1[s] = -2 - b;
@@ -383,6 +387,24 @@ export class Ipv6RangeLpm {
     }
   }
 
+  private outN = 0;
+
+  /** Rebuild output: the range from s on has value v (equal neighbours merged). */
+  private emit(s: number, v: number): void {
+    const outS = this.outS;
+    const outV = this.outV;
+    const n = this.outN;
+    if (n > 0 && outS[n - 1] === s) {
+      outV[n - 1] = v;
+      if (n > 1 && outV[n - 2] === v) this.outN = n - 1;
+      return;
+    }
+    if (n > 0 && outV[n - 1] === v) return;
+    outS[n] = s;
+    outV[n] = v;
+    this.outN = n + 1;
+  }
+
   /** One pass over the chunk's sorted prefixes with a stack of open ones. */
   private rebuild(c: number): void {
     const cnt = this.cPcnt[c];
@@ -396,38 +418,29 @@ export class Ipv6RangeLpm {
     const stVal = this.stVal;
     const keys = this.pKey;
     const vals = this.pVal;
-    let n = 0;
-    // emit(s, v): range from s on has value v (merging equal neighbours)
-    const emit = (s: number, v: number): void => {
-      if (n > 0 && outS[n - 1] === s) {
-        outV[n - 1] = v;
-        if (n > 1 && outV[n - 2] === v) n--;
-        return;
-      }
-      if (n > 0 && outV[n - 1] === v) return;
-      outS[n] = s; outV[n] = v; n++;
-    };
+    this.outN = 0;
     let top = 0;
     stEnd[0] = SPAN;
     stVal[0] = this.cDef[c];
-    emit(0, stVal[0]);
+    this.emit(0, stVal[0]);
     const b = this.cPb[c];
     for (let i = b; i < b + cnt; i++) {
       const key = keys[i];
       const start = Math.floor(key / 128);
       const len = key - start * 128;
-      while (stEnd[top] <= start) { const e = stEnd[top]; top--; emit(e, stVal[top]); }
+      while (stEnd[top] <= start) { const e = stEnd[top]; top--; this.emit(e, stVal[top]); }
       const v = len === LONG ? -3 - stVal[top] : vals[i];
       top++;
       stEnd[top] = start + 2 ** (64 - (len === LONG ? 64 : len));
       stVal[top] = v;
-      emit(start, v);
+      this.emit(start, v);
     }
-    while (top > 0) { const e = stEnd[top]; top--; if (e < SPAN) emit(e, stVal[top]); }
+    while (top > 0) { const e = stEnd[top]; top--; if (e < SPAN) this.emit(e, stVal[top]); }
+    const n = this.outN;
     let ib = this.cIb[c];
-    if (n > this.cIcap[c] || n + 4 < this.cIcap[c]) {
-      // exact size plus a little room (rounded to even) for the next changes
-      const cap = n <= 2 ? n : (n + 2) & ~1;
+    if (n > this.cIcap[c] || n + 8 < this.cIcap[c]) {
+      // 4k + 3 ranges: the segment is a whole number of 64-byte lines
+      const cap = n | 3;
       this.freeIv(ib, this.cIcap[c]);
       ib = this.allocIv(cap);
       this.cIb[c] = ib;
