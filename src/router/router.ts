@@ -104,6 +104,8 @@ export class Router {
   /** Installs connected and static routes and originates into BGP; call once at start. */
   start(initialUp: ReadonlyMap<string, boolean>): void {
     for (const i of this.cfg.interfaces) this.up.set(i.name, initialUp.get(i.name) ?? true);
+    this.nextHopCache.clear();
+    this.ecmpHopsCache.clear();
     for (const s of this.subnets) if (this.isUp(s.interface)) this.apply(this.table.set(s.prefix, 'connected', [{ interface: s.interface }]));
     for (const r of this.cfg.staticRoutes) {
       const p = parsePrefix(r.prefix);
