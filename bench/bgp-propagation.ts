@@ -3,7 +3,8 @@
  * prefixes to the device under test (DUT); a collector peer receives what
  * the DUT re-advertises. Measured per run: propagation time (the injector's
  * first UPDATE byte until the collector holds all N), peak RSS of the DUT
- * (VmHWM from /proc/PID/status; FRR: zebra + bgpd summed) and its CPU
+ * (VmHWM from /proc/PID/status; FRR: zebra + bgpd summed; also VmRSS when
+ * both sessions are up, before the first UPDATE: "idle") and its CPU
  * seconds during propagation (utime + stime from /proc/PID/stat, delta from
  * Established to complete). DUTs: our router process (src/router/main.ts,
  * `dataplane: kernel`), BIRD 2 (`bird -f`), FRR (zebra + `bgpd -n`), and
@@ -428,18 +429,19 @@ export function report(results: readonly RunResult[], sizes: readonly number[], 
         range: ok.length ? `${fmt(Math.min(...ok.map((r) => r.seconds)))}–${fmt(Math.max(...ok.map((r) => r.seconds)))}` : '—',
         cpu: median(ok.map((r) => r.cpuSeconds)),
         rss: median(ok.map((r) => r.peakRssMB)),
+        idle: median(ok.map((r) => r.idleRssMB)),
         errors: rs.filter((r) => !r.ok).map((r) => r.error ?? '?'),
       };
     });
     const bird = rows.find((r) => r.dut === 'bird');
     const frr = rows.find((r) => r.dut === 'frr');
     lines.push(`\n${n.toLocaleString('en')} prefixes (medians of the successful runs)`);
-    lines.push('| DUT | runs ok | time s (min–max) | CPU s | peak RSS MB | time ÷ BIRD | RSS ÷ BIRD | time ÷ FRR | RSS ÷ FRR |');
-    lines.push('|---|---|---|---|---|---|---|---|---|');
+    lines.push('| DUT | runs ok | time s (min–max) | CPU s | peak RSS MB | idle RSS MB | time ÷ BIRD | RSS ÷ BIRD | time ÷ FRR | RSS ÷ FRR |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const ratio = (a: number, b: number | undefined) => (b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
       const dev = r.dut !== 'none';
-      lines.push(`| ${DUT_LABEL[r.dut]} | ${r.ok}/${r.runs} | ${fmt(r.seconds)} (${r.range}) | ${dev ? fmt(r.cpu) : '—'} | ${dev ? fmt(r.rss, 0) : '—'} | ${ratio(r.seconds, bird?.seconds)} | ${dev ? ratio(r.rss, bird?.rss) : '—'} | ${ratio(r.seconds, frr?.seconds)} | ${dev ? ratio(r.rss, frr?.rss) : '—'} |`);
+      lines.push(`| ${DUT_LABEL[r.dut]} | ${r.ok}/${r.runs} | ${fmt(r.seconds)} (${r.range}) | ${dev ? fmt(r.cpu) : '—'} | ${dev ? fmt(r.rss, 0) : '—'} | ${dev ? fmt(r.idle, 0) : '—'} | ${ratio(r.seconds, bird?.seconds)} | ${dev ? ratio(r.rss, bird?.rss) : '—'} | ${ratio(r.seconds, frr?.seconds)} | ${dev ? ratio(r.rss, frr?.rss) : '—'} |`);
     }
     for (const r of rows) for (const e of r.errors) lines.push(`  ${r.dut} failed: ${e}`);
   }
@@ -491,7 +493,7 @@ async function main(): Promise<number> {
       for (const dut of opts.duts) {
         const r = await runOnce(dut, n, opts);
         results.push(r);
-        console.log(`  ${n} ${dut} run ${run + 1}: ${r.ok ? `${fmt(r.seconds)} s, CPU ${fmt(r.cpuSeconds)} s, peak RSS ${fmt(r.peakRssMB, 0)} MB (idle ${fmt(r.idleRssMB, 0)} MB; ${r.updatesSent} UPDATEs sent; collector saw ${r.announcedSeen} announced, ${r.withdrawnSeen} withdrawn)` : `FAILED: ${r.error}`}`);
+        console.log(`  ${n} ${dut} run ${run + 1}: ${r.ok ? `${fmt(r.seconds)} s, CPU ${fmt(r.cpuSeconds)} s, peak RSS ${fmt(r.peakRssMB, 0)} MB (${dut === 'none' ? '' : `idle ${fmt(r.idleRssMB, 0)} MB; `}${r.updatesSent} UPDATEs sent; collector saw ${r.announcedSeen} announced, ${r.withdrawnSeen} withdrawn)` : `FAILED: ${r.error}`}`);
       }
     }
   }
