@@ -4,8 +4,9 @@
  * synthetic tables shaped like the 2025 global table (bench/lib/synthetic-table.ts).
  *
  * Baselines, measured in the same process and interleaved round by round
- * (IPv4 lookups, build and memory are also reported for the previous IPv4
- * structure, the compressed trie of src/fib/lpm-trie.ts, defined below):
+ * (also reported: the previous structures, i.e. the compressed trie of
+ * src/fib/lpm-trie.ts for both families with the lookups it had, defined
+ * below, and for IPv4 the DIR-16-8-8 with 16-bit leaves, src/fib/ipv4-dir16.ts):
  * - IPv4: a plain typed-array DIR-24-8 (bench/lib/dir-24-8.ts), the speed to beat;
  * - IPv6: a hash table per prefix length, longest first (bench/lib/hash-per-length.ts);
  * - both: npm `longest-prefix-match` 1.3 (string keys). It is slow and large,
@@ -23,6 +24,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { createIpv4Lpm, createIpv6Lpm, type Ipv4Lpm, type Ipv6Lpm } from '../src/fib/index.js';
 import { LpmTrie, popcount32 } from '../src/fib/lpm-trie.js';
+import { Ipv4Dir16Lpm } from '../src/fib/ipv4-dir16.js';
 import { Dir248 } from './lib/dir-24-8.js';
 import { HashPerLength } from './lib/hash-per-length.js';
 import { mulberry32, intBelow } from './lib/prng.js';
@@ -224,8 +226,10 @@ interface Row {
   metric: string;
   ours: number;
   base: number;
-  /** the previous IPv4 structure (compressed trie), where measured */
+  /** the previous structure (compressed trie), where measured */
   prev?: number;
+  /** IPv4: the DIR-16-8-8 with 16-bit leaves that the current table replaced */
+  d16?: number;
   npm: number | undefined;
   unit: string;
 }
@@ -281,6 +285,19 @@ function single4Prev(l: PrevTrie4, a: Uint32Array): number {
   const dt = now() - t;
   if (acc === 0.5) console.log('');
   return (a.length / dt) * 1000;
+}
+function single4D16(l: Ipv4Dir16Lpm, a: Uint32Array): number {
+  let acc = 0;
+  const t = now();
+  for (let i = 0; i < a.length; i++) acc += l.lookup(a[i]);
+  const dt = now() - t;
+  if (acc === 0.5) console.log('');
+  return (a.length / dt) * 1000;
+}
+function batch4D16(l: Ipv4Dir16Lpm, bs: Uint32Array[], out: Int32Array): number {
+  const t = now();
+  for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
+  return ((bs.length * BATCH) / (now() - t)) * 1000;
 }
 function batch4Prev(l: PrevTrie4, bs: Uint32Array[], out: Int32Array): number {
   const t = now();
@@ -421,24 +438,36 @@ function benchIpv4(cfg: Cfg): V4Result {
   const buildPrev = now() - t0;
   gcNow();
   const memPrev = memNow() - m0;
-  log(`build: ours ${(buildOurs / 1000).toFixed(2)} s, DIR-24-8 ${(buildDir / 1000).toFixed(2)} s, previous trie ${(buildPrev / 1000).toFixed(2)} s`);
-  log(`memory (ArrayBuffers + heap growth): ours ${fmtMB(memOurs)} (structure ${fmtMB(own4.structure)} + exact-match table ${fmtMB(own4.table)}), DIR-24-8 ${fmtMB(memDir)} (typed arrays ${fmtMB(dir.byteLength())}), previous trie ${fmtMB(memPrev)}`);
+  gcNow();
+  m0 = memNow();
+  t0 = now();
+  const d16 = new Ipv4Dir16Lpm();
+  for (let i = 0; i < n4; i++) d16.insert(t4.addrs[i], t4.lens[i], t4.nextHops[i]);
+  d16.flush();
+  const buildD16 = now() - t0;
+  gcNow();
+  const memD16 = memNow() - m0;
+  log(`build: ours ${(buildOurs / 1000).toFixed(2)} s, DIR-24-8 ${(buildDir / 1000).toFixed(2)} s, previous trie ${(buildPrev / 1000).toFixed(2)} s, 16-bit DIR-16-8-8 ${(buildD16 / 1000).toFixed(2)} s`);
+  log(`memory (ArrayBuffers + heap growth): ours ${fmtMB(memOurs)} (structure ${fmtMB(own4.structure)} + exact-match table ${fmtMB(own4.table)}), DIR-24-8 ${fmtMB(memDir)} (typed arrays ${fmtMB(dir.byteLength())}), previous trie ${fmtMB(memPrev)}, 16-bit DIR-16-8-8 ${fmtMB(memD16)}`);
 
   let mismatches = 0;
   for (const arr of [rnd4, der4]) {
     for (let i = 0; i < arr.length; i += 7) {
       const want = dir.lookup(arr[i]);
-      if (ours.lookup(arr[i]) !== want || prev.lookup(arr[i]) !== want) mismatches++;
+      if (ours.lookup(arr[i]) !== want || prev.lookup(arr[i]) !== want || d16.lookup(arr[i]) !== want) mismatches++;
     }
   }
-  log(`cross-check ours and previous trie vs DIR-24-8 on ${Math.ceil((2 * nAddr) / 7)} addresses: ${mismatches} mismatches`);
+  log(`cross-check ours, previous trie and 16-bit DIR-16-8-8 vs DIR-24-8 on ${Math.ceil((2 * nAddr) / 7)} addresses: ${mismatches} mismatches`);
 
   const bRnd4 = batches(rnd4, 1);
   const bDer4 = batches(der4, 1);
   const r = { oRnd: [] as number[], dRnd: [] as number[], oDer: [] as number[], dDer: [] as number[],
     obRnd: [] as number[], dbRnd: [] as number[], obDer: [] as number[], dbDer: [] as number[],
-    pRnd: [] as number[], pDer: [] as number[], pbRnd: [] as number[], pbDer: [] as number[] };
+    pRnd: [] as number[], pDer: [] as number[], pbRnd: [] as number[], pbDer: [] as number[],
+    xRnd: [] as number[], xDer: [] as number[], xbRnd: [] as number[], xbDer: [] as number[] };
   for (let k = 0; k < rounds; k++) {
+    r.xRnd.push(single4D16(d16, rnd4)); r.xDer.push(single4D16(d16, der4));
+    r.xbRnd.push(batch4D16(d16, bRnd4, out)); r.xbDer.push(batch4D16(d16, bDer4, out));
     r.oRnd.push(single4Ours(ours, rnd4)); r.dRnd.push(single4Dir(dir, rnd4));
     r.oDer.push(single4Ours(ours, der4)); r.dDer.push(single4Dir(dir, der4));
     r.obRnd.push(batch4Ours(ours, bRnd4, out)); r.dbRnd.push(batch4Dir(dir, bRnd4, out));
@@ -457,6 +486,7 @@ function benchIpv4(cfg: Cfg): V4Result {
   const CHUNK = 1000;
   let tOurs = 0;
   let tDir = 0;
+  let tD16 = 0;
   for (let c = 0; c < nUpd; c += CHUNK) {
     const end = Math.min(nUpd, c + CHUNK);
     t0 = now();
@@ -477,9 +507,19 @@ function benchIpv4(cfg: Cfg): V4Result {
       dir.lookup(t4.addrs[p]);
     }
     tDir += now() - t0;
+    t0 = now();
+    for (let i = c; i < end; i++) {
+      const p = upd[i];
+      d16.remove(t4.addrs[p], t4.lens[p]);
+      d16.lookup(t4.addrs[p]);
+      d16.insert(t4.addrs[p], t4.lens[p], (t4.nextHops[p] + 1 + (i & 1)) % NEXT_HOPS);
+      d16.lookup(t4.addrs[p]);
+    }
+    tD16 += now() - t0;
   }
   const updOurs = ((2 * nUpd) / tOurs) * 1000;
   const updDir = ((2 * nUpd) / tDir) * 1000;
+  const updD16 = ((2 * nUpd) / tD16) * 1000;
   // The same changes queued and applied together (as when a BGP UPDATE carries
   // many prefixes); the baseline has no batching, so it repeats its per-change rate.
   t0 = now();
@@ -524,17 +564,18 @@ function benchIpv4(cfg: Cfg): V4Result {
 
   const oRnd = median(r.oRnd), dRnd = median(r.dRnd), oDer = median(r.oDer), dDer = median(r.dDer);
   const obRnd = median(r.obRnd), dbRnd = median(r.dbRnd), obDer = median(r.obDer), dbDer = median(r.dbDer);
-  rows.push({ metric: 'lookups/s, random addresses, single', ours: oRnd, base: dRnd, prev: median(r.pRnd), npm: npmRnd, unit: 'rate' });
-  rows.push({ metric: 'lookups/s, table-derived, single', ours: oDer, base: dDer, prev: median(r.pDer), npm: npmDer, unit: 'rate' });
-  rows.push({ metric: `lookups/s, random, batch of ${BATCH}`, ours: obRnd, base: dbRnd, prev: median(r.pbRnd), npm: undefined, unit: 'rate' });
-  rows.push({ metric: `lookups/s, table-derived, batch of ${BATCH}`, ours: obDer, base: dbDer, prev: median(r.pbDer), npm: undefined, unit: 'rate' });
-  rows.push({ metric: 'incremental updates/s (each applied before the next)', ours: updOurs, base: updDir, npm: npmIns, unit: 'rate' });
+  rows.push({ metric: 'lookups/s, random addresses, single', ours: oRnd, base: dRnd, prev: median(r.pRnd), d16: median(r.xRnd), npm: npmRnd, unit: 'rate' });
+  rows.push({ metric: 'lookups/s, table-derived, single', ours: oDer, base: dDer, prev: median(r.pDer), d16: median(r.xDer), npm: npmDer, unit: 'rate' });
+  rows.push({ metric: `lookups/s, random, batch of ${BATCH}`, ours: obRnd, base: dbRnd, prev: median(r.pbRnd), d16: median(r.xbRnd), npm: undefined, unit: 'rate' });
+  rows.push({ metric: `lookups/s, table-derived, batch of ${BATCH}`, ours: obDer, base: dbDer, prev: median(r.pbDer), d16: median(r.xbDer), npm: undefined, unit: 'rate' });
+  rows.push({ metric: 'incremental updates/s (each applied before the next)', ours: updOurs, base: updDir, d16: updD16, npm: npmIns, unit: 'rate' });
   rows.push({ metric: 'incremental updates/s (applied together)', ours: updOursBatched, base: updDir, npm: npmIns, unit: 'rate' });
-  rows.push({ metric: 'build time (s)', ours: buildOurs / 1000, base: buildDir / 1000, prev: buildPrev / 1000, npm: buildNpm4 / 1000, unit: 's' });
-  rows.push({ metric: 'memory (MB)', ours: memOurs / 1048576, base: memDir / 1048576, prev: memPrev / 1048576, npm: memNpm4 / 1048576, unit: 'MB' });
+  rows.push({ metric: 'build time (s)', ours: buildOurs / 1000, base: buildDir / 1000, prev: buildPrev / 1000, d16: buildD16 / 1000, npm: buildNpm4 / 1000, unit: 's' });
+  rows.push({ metric: 'memory (MB)', ours: memOurs / 1048576, base: memDir / 1048576, prev: memPrev / 1048576, d16: memD16 / 1048576, npm: memNpm4 / 1048576, unit: 'MB' });
   for (const x of rows) {
     const v = (y: number | undefined): string => (y === undefined ? 'n/a' : x.unit === 'rate' ? fmtRate(y) : y.toFixed(2));
-    const p = x.prev === undefined ? '' : `, previous trie ${v(x.prev)} (${fmtRatio(x.prev, x.base)} of DIR-24-8)`;
+    const p = (x.prev === undefined ? '' : `, previous trie ${v(x.prev)} (${fmtRatio(x.prev, x.base)} of DIR-24-8)`) +
+      (x.d16 === undefined ? '' : `, 16-bit DIR-16-8-8 ${v(x.d16)} (${fmtRatio(x.d16, x.base)} of DIR-24-8)`);
     log(`${x.metric}: ours ${v(x.ours)}, DIR-24-8 ${v(x.base)} (${fmtRatio(x.ours, x.base)})${p}, npm ${v(x.npm)} (${fmtRatio(x.ours, x.npm)})`);
   }
   log(`batch vs DIR-24-8 single-call rate: random ${fmtRatio(obRnd, dRnd)}, table-derived ${fmtRatio(obDer, dDer)}`);
@@ -706,8 +747,8 @@ export function runFibBench(opts: FibBenchOptions = {}): string {
   if (v4) {
     const { rows, obRnd, dRnd, obDer, dDer } = v4;
     md.push(`IPv4, ${n4} prefixes (npm: ${npmSubset4}-prefix subset, time-bounded lookups)`, '');
-    md.push('| metric | ours | DIR-24-8 | ours / DIR-24-8 | previous trie | previous / DIR-24-8 | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|---|---|');
-    for (const x of rows) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.prev)} | ${fmtRatio(x.prev ?? 0, x.prev === undefined ? undefined : x.base)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
+    md.push('| metric | ours | DIR-24-8 | ours / DIR-24-8 | 16-bit DIR-16-8-8 | 16-bit / DIR-24-8 | previous trie | previous / DIR-24-8 | npm longest-prefix-match | ours / npm |', '|---|---|---|---|---|---|---|---|---|---|');
+    for (const x of rows) md.push(`| ${x.metric} | ${cell(x, x.ours)} | ${cell(x, x.base)} | ${fmtRatio(x.ours, x.base)} | ${cell(x, x.d16)} | ${fmtRatio(x.d16 ?? 0, x.d16 === undefined ? undefined : x.base)} | ${cell(x, x.prev)} | ${fmtRatio(x.prev ?? 0, x.prev === undefined ? undefined : x.base)} | ${cell(x, x.npm)} | ${fmtRatio(x.ours, x.npm)} |`);
     md.push('', `Batch lookups against the DIR-24-8 single-call rate: random ${fmtRatio(obRnd, dRnd)}, table-derived ${fmtRatio(obDer, dDer)}.`, '');
   }
   if (rows6.length > 0) md.push(`IPv6, ${n6} prefixes (baseline: hash per length; npm: ${npmSubset6}-prefix subset, time-bounded lookups)`, '');

@@ -13,9 +13,11 @@
  *   lookupBatch(addrs: Uint32Array /4 words per address/, out: Int32Array)
  *   matches(w0, w1, w2, w3)
  *
- * IPv4 is a leaf-pushed DIR-16-8-8 table with 16-bit leaves (ipv4-dir.ts):
+ * IPv4 is a leaf-pushed DIR-16-8-8 table with 8-bit leaves (ipv4-dir.ts):
  * a lookup is one read of a 256 KB first level and, under a /16 holding longer
- * prefixes, one 2-byte read of its 512-byte chunk. Its limits: at most 32,767
+ * prefixes, one byte read of its 256-byte chunk (an index into a table of
+ * next-hop values); /24s holding longer prefixes, and next hops past the 254th
+ * distinct one, go through a small side table. Its limits: at most 32,767
  * distinct next-hop values present at once and 32,768 /24s holding prefixes
  * longer than /24 (RangeError past them).
  *

@@ -118,6 +118,8 @@ export class Ipv6RangeLpm {
   private readonly stVal = new Float64Array(72);
   private readonly batchAt = new Int32Array(256);
   private readonly batchCnt = new Int32Array(256);
+  /** sink for the batch's second-line reads (keeps them from being dropped) */
+  touched = 0;
 
   constructor() {
     for (let i = 0; i < 32; i++) this.pFree.push([]);
@@ -507,7 +509,14 @@ export class Ipv6RangeLpm {
         out[base + i] = e;
         at[i] = e <= -2 ? -2 - e : 0;
       }
-      for (let i = 0; i < k; i++) cnt[i] = iv[at[i]];
+      // the count and (for lists longer than 3 ranges) the second line
+      let touch = 0;
+      for (let i = 0; i < k; i++) {
+        const n = iv[at[i]] | 0;
+        cnt[i] = n;
+        if (n > 3) touch += iv[at[i] + 8];
+      }
+      this.touched = touch;
       for (let i = 0; i < k; i++) {
         if (out[base + i] >= -1) continue;
         const o = (base + i) << 2;

@@ -1,7 +1,9 @@
 /**
- * The longest-prefix-match engine shared by IPv4 and IPv6: a multibit trie
- * with leaf pushing, a 16-bit first level and 8-bit compressed nodes below
- * (IPv4: 16-8-8, IPv6: 16-8-8-...-8, 15 levels).
+ * A compressed multibit trie with leaf pushing, a 16-bit first level and
+ * 8-bit compressed nodes below (IPv4: 16-8-8, IPv6: 16-8-8-...-8, 15
+ * levels). It was the structure behind both address families; the FIB now
+ * uses ipv4-dir.ts and ipv6-ranges.ts, and this one stays as the "previous
+ * trie" the benchmark (bench/fib.ts) measures them against in the same run.
  *
  * Layout (all typed arrays, no objects on the lookup path):
  * - `root`: Int32Array(65536), one entry per /16.
@@ -30,7 +32,7 @@
  * node made since the last flush is painted from its queued prefixes,
  * shortest first, without probing: that is what a bulk load does.
  *
- * Not here: next-hop meaning (fib.ts), the address-family facades (index.ts).
+ * Not here: next-hop meaning (fib.ts), lookups (the benchmark's facades).
  * Values must be integers in [0, 2^30).
  */
 import { PrefixTable } from './prefix-table.js';
