@@ -21,9 +21,9 @@
  * distinct next-hop values present at once and 32,768 /24s holding prefixes
  * longer than /24 (RangeError past them).
  *
- * IPv6 is a DIR-style first level on the top 20 bits (4 MB) with a sorted
- * range list per /20 below it (ipv6-ranges.ts): prefixes of length 21-64 in
- * a /20 become disjoint ranges of bits 20-63, compared as one exact double,
+ * IPv6 is a DIR-style first level on the top 22 bits (16 MB) with a sorted
+ * range list per /22 below it (ipv6-ranges.ts): prefixes of length 23-64 in
+ * a /22 become disjoint ranges of bits 22-63, compared as one exact double,
  * so a lookup is one read of the first level and a binary search of a few
  * adjacent doubles. Prefixes longer than /64 are supported but slower: the
  * /64 holding one is a range of its own that sends the lookup to probe the
@@ -32,7 +32,7 @@
  * Host bits of inserted/removed prefixes are ignored (masked). Next hops are
  * integers in [0, 2^30); anything else is a programming error (RangeError).
  * IPv6 changes are applied lazily: the first lookup after a batch of updates
- * rebuilds the range list of each /20 they touched, once. IPv4 changes
+ * rebuilds the range list of each /22 they touched, once. IPv4 changes
  * apply at once, except a bulk load into an empty table, which is built by
  * the first lookup or flush().
  *

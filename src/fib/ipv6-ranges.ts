@@ -1,58 +1,63 @@
 /**
- * IPv6 longest-prefix match as a DIR-style first level on the top 20 bits
- * with a sorted range list per /20 below it (the structure behind
+ * IPv6 longest-prefix match as a DIR-style first level on the top 22 bits
+ * with a sorted range list per /22 below it (the structure behind
  * `createIpv6Lpm()`; the range idea is DXR's, with 64-bit rather than 32-bit
  * keys).
  *
  * Address form: four unsigned 32-bit words, most significant first (w0 holds
  * bits 0-31). No BigInt and no strings anywhere: below the first level an
- * address is compared as one exact double, bits 20-63 (44 bits):
- * `(w0 & 0xfff) * 2^32 + w1`.
+ * address is compared as one exact double, bits 22-63 (42 bits):
+ * `(w0 & 0x3ff) * 2^32 + w1`.
  *
  * Layout (typed arrays only on the lookup path):
- * - `l1`: Int32Array(2^20), one entry per /20: >= 0 the next hop itself,
- *   -1 no route, <= -2 the /20's range list at `iv` offset (-2 - v).
- *   Prefixes of length <= 20 are written into it DIR-style (each slot keeps
- *   the length of the prefix it came from, `l1Len`).
+ * - `l1`: Int32Array(2^22) (16 MB, of which the 2000::/3 part is 2 MB), one
+ *   entry per /22: >= 0 the next hop itself, -1 no route, <= -2 the /22's
+ *   range list at `iv` offset (-2 - v). Prefixes of length <= 22 are written
+ *   into it DIR-style (each slot keeps the length of the prefix it came
+ *   from, `l1Len`).
  * - `iv`: one Float64Array holding every range list: [count, chunk id,
- *   start 0 (= 0), value 0, start 1, value 1, ...]. Range i covers bits 20-63
- *   from start i up to start i+1, so prefixes of length 21-64 inside the /20,
- *   nested or not, become disjoint ranges (adjacent equal values merged); the
- *   gaps carry the /20's own value (its longest prefix of length <= 20). A
- *   lookup is one read of `l1` and a binary search of a few adjacent doubles:
- *   in the 250k-prefix synthetic table a /20 holds 1-2 prefixes on average.
+ *   start 0 (= 0), value 0, start 1, value 1, ...], each list starting on a
+ *   64-byte line. Range i covers bits 22-63 from start i up to start i+1, so
+ *   prefixes of length 23-64 inside the /22, nested or not, become disjoint
+ *   ranges (adjacent equal values merged); the gaps carry the /22's own value
+ *   (its longest prefix of length <= 22). A lookup is one read of `l1` and a
+ *   binary search of a few adjacent doubles: in the 250k-prefix synthetic
+ *   table a list has 5 ranges on average (118,508 lists, at most 78 ranges).
+ *   A 20-bit first level (4 MB) made lists of 6.6 ranges and lookups about a
+ *   quarter slower: the search, not the first-level read, is the cost.
  * - Prefixes longer than /64 are rare in a global table: the /64 holding one
  *   becomes a range of its own whose value is -3 - (the best match of length
  *   <= 64), and a lookup landing there probes the exact-match table at the
  *   lengths > 64 present, longest first.
  *
  * Updates are incremental. The exact prefixes live in a PrefixTable (the
- * source of truth for `get`, `matches` and the > /64 probes); each /20 with
+ * source of truth for `get`, `matches` and the > /64 probes); each /22 with
  * longer prefixes also keeps them in a sorted list (key: start * 128 + length,
  * an exact double; a /64 holding > /64 prefixes appears once with length 65
  * and their count). An insert or remove edits that list at once and marks the
- * /20 dirty; the first lookup after a batch of changes rebuilds the range
- * lists of the dirty /20s, each in one pass over its sorted list (a stack of
- * open prefixes). A prefix of length <= 20 rewrites the `l1` slots it covers
- * whose source is not longer, and marks the /20s below them dirty when their
- * default changes. So one change costs O(prefixes in its /20), and a bulk
- * load is one insertion sort per /20 plus one build per /20.
+ * /22 dirty; the first lookup after a batch of changes rebuilds the range
+ * lists of the dirty /22s, each in one pass over its sorted list (a stack of
+ * open prefixes). A prefix of length <= 22 rewrites the `l1` slots it covers
+ * whose source is not longer, and marks the /22s below them dirty when their
+ * default changes. So one change costs O(prefixes in its /22), and a bulk
+ * load is one insertion sort per /22 plus one build per /22.
  *
  * Not supported: more than 2^31 doubles of range lists (about 10^9 prefixes);
- * next hops outside [0, 2^30) (RangeError). A /20 holding thousands of
+ * next hops outside [0, 2^30) (RangeError). A /22 holding thousands of
  * prefixes stays correct, but its updates cost O(its size) and its lookups a
- * binary search of log2(its ranges) steps.
+ * binary search of log2(its ranges) steps. The first level costs 20 MB
+ * (with its source lengths) whatever the table size.
  *
  * Not here: IPv4 (ipv4-dir.ts), next-hop meaning (fib.ts).
  */
 import { PrefixTable } from './prefix-table.js';
 
-const S1 = 20;
+const S1 = 22;
 const SH1 = 32 - S1;
 const LOW = (1 << SH1) - 1;
 const L1N = 1 << S1;
 const TWO32 = 4294967296;
-/** the key space below the first level: bits 20-63 */
+/** the key space below the first level: bits S1-63 */
 const SPAN = 2 ** (64 - S1);
 const MAX_VALUE = 0x3fffffff;
 /** length tag of the entry for a /64 holding prefixes longer than /64 */
@@ -90,7 +95,7 @@ export class Ipv6RangeLpm {
   /** free range-list segments by capacity (ranges) */
   private readonly ivFree = new Map<number, number[]>();
 
-  // per chunk (a /20 with longer prefixes)
+  // per chunk (a /22 with longer prefixes)
   private cCap = 256;
   private cTop = 0;
   private readonly cFreeIds: number[] = [];
@@ -365,7 +370,7 @@ export class Ipv6RangeLpm {
     return true;
   }
 
-  /** Rebuild the range lists of every /20 changed since the last flush. */
+  /** Rebuild the range lists of every /22 changed since the last flush. */
   flush(): void {
     const n = this.nDirty;
     for (let i = 0; i < n; i++) {
@@ -380,6 +385,14 @@ export class Ipv6RangeLpm {
 
   /** After a bulk load: give back the growth slack of the pools. */
   private trim(): void {
+    const cap = Math.max(256, Math.ceil(this.cTop * 1.02) + 64);
+    if (this.cCap > cap) {
+      const cut = (a: Int32Array): Int32Array<ArrayBuffer> => a.slice(0, cap);
+      this.cSlot = cut(this.cSlot); this.cDef = cut(this.cDef); this.cIb = cut(this.cIb); this.cIcap = cut(this.cIcap);
+      this.cPb = cut(this.cPb); this.cPcnt = cut(this.cPcnt); this.cPcap = cut(this.cPcap);
+      this.cDirty = this.cDirty.slice(0, cap);
+      this.cCap = cap;
+    }
     if (this.dirty.length > 4096) this.dirty = new Int32Array(256);
     if (this.iv.length > this.ivTop * 1.05 + 4096) this.iv = this.iv.slice(0, Math.ceil(this.ivTop * 1.02) + 1024);
     if (this.pKey.length > this.pTop * 1.05 + 4096) {
@@ -559,7 +572,7 @@ export class Ipv6RangeLpm {
     this.table.forEach(fn);
   }
 
-  /** Number of /20s holding longer prefixes, and of ranges (for reports). */
+  /** Number of /22s holding longer prefixes, and of ranges (for reports). */
   stats(): { chunks: number; ranges: number; largest: number } {
     let ranges = 0;
     let largest = 0;

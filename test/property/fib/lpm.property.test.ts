@@ -160,17 +160,18 @@ describe('IPv4 LPM, dense updates inside one /16 checked after every change', ()
   });
 });
 
-describe('IPv6 LPM, dense updates inside one /20 checked after every change', () => {
-  it('agrees with the reference on probes across the /20 after each insert or remove', () => {
-    // Prefixes inside 2001:db0::/20 (w0 0x20010db0-0x20010dbf): lengths at the
-    // first-level boundary (<= 20), the range lists (21-64) and past /64.
+describe('IPv6 LPM, dense updates around a first-level boundary checked after every change', () => {
+  it('agrees with the reference on probes on both sides after each insert or remove', () => {
+    // Prefixes in and around 2001:c00::/22 (the first level indexes the top
+    // 22 bits; 0x20010bff.. and 0x20011000.. are its neighbours): lengths at
+    // the first-level boundary (<= 22), the range lists (23-64) and past /64.
     const op = fc.record({
       remove: fc.boolean(),
       reuse: fc.nat(),
-      w0lo: fc.constantFrom(0, 0, 8, 15),
+      w0: fc.constantFrom(0x20010c00, 0x20010c00, 0x20010c08, 0x20010fff, 0x20010bff, 0x20011000),
       w1: fc.constantFrom(0, 0, 0x00010000, 0x00018000, 0x80000000, 0xffffffff),
       w3: fc.constantFrom(0, 0, 1, 0x80),
-      len: fc.constantFrom(12, 19, 20, 21, 29, 32, 33, 47, 48, 49, 63, 64, 64, 65, 96, 127, 128),
+      len: fc.constantFrom(12, 19, 20, 21, 22, 23, 24, 29, 32, 33, 47, 48, 49, 63, 64, 64, 65, 96, 127, 128),
       nh: fc.integer({ min: 0, max: 2 }),
     });
     const probesW1 = [0, 5, 0x00010000, 0x00017fff, 0x00018005, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff];
@@ -184,15 +185,15 @@ describe('IPv6 LPM, dense updates inside one /20 checked after every change', ()
             const [a, b, c, d, len] = inserted[o.reuse % inserted.length];
             expect(lpm.remove(a, b, c, d, len)).toBe(ref.remove([a, b, c, d], len));
           } else {
-            const w = [(0x20010db0 + o.w0lo) >>> 0, o.w1 >>> 0, 0, o.w3];
+            const w = [o.w0 >>> 0, o.w1 >>> 0, 0, o.w3];
             lpm.insert(w[0], w[1], w[2], w[3], o.len, o.nh);
             ref.insert(w, o.len, o.nh);
             inserted.push([...w, o.len]);
           }
-          for (const lo of [0, 8, 15, 16]) {
+          for (const w0 of [0x20010bff, 0x20010c00, 0x20010c08, 0x20010e00, 0x20010fff, 0x20011000]) {
             for (const w1 of probesW1) {
               for (const w3 of [0, 1, 0x80, 0x81]) {
-                const p = [(0x20010db0 + lo) >>> 0, w1 >>> 0, 0, w3];
+                const p = [w0 >>> 0, w1 >>> 0, 0, w3];
                 expect(lpm.lookup(p[0], p[1], p[2], p[3])).toBe(ref.lookup(p));
               }
             }
