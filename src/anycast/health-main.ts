@@ -3,7 +3,8 @@
  * run in a server node's namespace beside the service and the router (its
  * BGP speaker). Every interval it sends one whoami probe to the service's
  * anycast address (over lo) and feeds the answer, or its absence within
- * the timeout, to the rise/fall state machine (health.ts). The verdict is
+ * the timeout, or a refusal (ICMP port unreachable: the service's socket is
+ * closed, counted at once), to the rise/fall state machine (health.ts). The verdict is
  * logged when it changes and asserted to the router over its control
  * socket every tick (`anycast.control` announce|withdraw: idempotent there),
  * so a restarted router is brought back in line within one interval.
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const bad = checkHealthConfig(cfg);
   if (bad) throw new Error(`${file}: ${bad}`);
   const timeoutMs = probeTimeoutMs(cfg);
-  const sock = await ProbeSocket.open(cfg.address, { port: cfg.whoamiPort, id: `health-${cfg.name}` });
+  const sock = await ProbeSocket.open(cfg.address, { port: cfg.whoamiPort, id: `health-${cfg.name}`, connect: true });
   const router = new RouterLink(cfg.routerSocket, Math.max(200, cfg.intervalMs));
   let state: HealthState = initialHealth(Date.now());
   let draining = false;
@@ -149,6 +150,11 @@ async function main(): Promise<void> {
           if (r.seq !== seq) return;
           clearTimeout(t);
           resolve(true);
+        };
+        // The service's port is closed: no need to wait for the timeout.
+        sock.onRefused = () => {
+          clearTimeout(t);
+          resolve(false);
         };
       });
       sock.forget(seq);

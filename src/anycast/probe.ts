@@ -8,6 +8,11 @@
  * `probeStream` sends at a rate (200/s and more) until stopped and reports
  * every change of answering server as it happens (failover measurement).
  * Times are from `performance.now()`, relative to the first probe.
+ *
+ * With `connect: true` the socket is connected to the target, so an ICMP
+ * port unreachable (the service's socket closed) comes back as
+ * ECONNREFUSED at once and is reported through `onRefused` (the health
+ * checker counts it as a failed probe without waiting for its timeout).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -23,6 +28,8 @@ export interface ProbeOptions {
   readonly timeoutMs?: number;
   /** Bind the client socket to this source address. */
   readonly source?: string;
+  /** Connect the socket to the target, so that a refusal (ICMP port unreachable) is reported (`onRefused`). */
+  readonly connect?: boolean;
 }
 
 interface Pending {
@@ -40,13 +47,21 @@ export class ProbeSocket {
   private readonly t0 = performance.now();
   private nextSeq = 0;
   sendErrors = 0;
+  /** Refusals seen (connected sockets only). */
+  refusals = 0;
+  private connected = false;
   onReply?: (r: ProbeResult) => void;
+  /** The target refused (ICMP port unreachable), connected sockets only. */
+  onRefused?: () => void;
 
   private constructor(private readonly address: string, private readonly port: number, private readonly id: string) {
     this.sock = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
     this.sock.on('message', (msg) => this.onMessage(msg));
-    this.sock.on('error', () => {
-      this.sendErrors++;
+    this.sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') {
+        this.refusals++;
+        this.onRefused?.();
+      } else this.sendErrors++;
     });
   }
 
@@ -55,8 +70,16 @@ export class ProbeSocket {
     await new Promise<void>((resolve, reject) => {
       p.sock.once('error', reject);
       p.sock.bind({ address: opts.source, port: 0 }, () => {
-        p.sock.off('error', reject);
-        resolve();
+        if (!opts.connect) {
+          p.sock.off('error', reject);
+          resolve();
+          return;
+        }
+        p.sock.connect(p.port, address, () => {
+          p.sock.off('error', reject);
+          p.connected = true;
+          resolve();
+        });
       });
     });
     return p;
@@ -74,9 +97,12 @@ export class ProbeSocket {
   send(): number {
     const seq = this.nextSeq++;
     this.pending.set(seq, { seq, sentAt: this.now() });
-    this.sock.send(emitWhoamiRequest({ t: 'whoami', seq, id: this.id }), this.port, this.address, (err) => {
+    const done = (err: Error | null) => {
       if (err) this.sendErrors++;
-    });
+    };
+    const msg = emitWhoamiRequest({ t: 'whoami', seq, id: this.id });
+    if (this.connected) this.sock.send(msg, done);
+    else this.sock.send(msg, this.port, this.address, done);
     return seq;
   }
 

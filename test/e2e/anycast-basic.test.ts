@@ -63,10 +63,14 @@ interface FailoverJson {
   rows: { client: string; before?: string; after?: string; outageMs?: number; failureToNewMs?: number; firstNewEpochMs?: number; lost: number; sent: number }[];
 }
 
-async function failover(how: string): Promise<FailoverJson['rows'][number]> {
-  // Each failure starts from a healthy b, even when an earlier test failed half-way.
+/** Each failure starts from a healthy b, even when an earlier test failed half-way. */
+async function healthyB(): Promise<void> {
   const undo = await lab(['recover', 'b', '--lab', name], { reject: false });
   if (undo.exitCode === 0) await waitForServer('b', 20_000);
+}
+
+async function failover(how: string): Promise<FailoverJson['rows'][number]> {
+  await healthyB();
   const r = await lab(['failover', 'b', '--how', how, '--json', '--lab', name], { timeout: 60_000 });
   const rep = JSON.parse(r.stdout) as FailoverJson;
   expect(rep.rows).toHaveLength(1);
@@ -156,6 +160,7 @@ describe.runIf(root)('anycast-basic (root)', () => {
   });
 
   it('a capture on b\'s link decodes the withdrawal UPDATE (192.0.2.0/24 and, in MP_UNREACH_NLRI, 2001:db8::/48) when b\'s health check fails', async () => {
+    await healthyB();
     const pcap = `${iso.dir}/${name}/b-withdraw.pcap`;
     const dump = execa('ip', ['netns', 'exec', ns('r1'), 'tcpdump', '-n', '-U', '-i', 'r1-eth2', '-w', pcap, 'tcp', 'port', '179'], { reject: false, buffer: false });
     await new Promise<void>((resolve, reject) => {

@@ -31,7 +31,8 @@ async function measuredOn(site: string, timeoutMs = 20_000): Promise<CatchmentJs
   const t0 = Date.now();
   for (;;) {
     const c = await catchmentJson();
-    if (c.rows[0]?.observed === site) return c;
+    // The live state the oracle reads and the probes are two looks a moment apart: wait until both agree.
+    if (c.rows[0]?.observed === site && c.rows[0]?.match) return c;
     if (Date.now() - t0 > timeoutMs) throw new Error(`client still measured on ${c.rows[0]?.observed ?? 'nothing'}, not ${site}`);
     await new Promise((r) => setTimeout(r, 200));
   }

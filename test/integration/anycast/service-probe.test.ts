@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnycastService } from '../../../src/anycast/service.js';
 import { defaultServiceConfig, type HealthCheckConfig, type ServiceConfig } from '../../../src/anycast/config.js';
-import { probeSeries, probeStream } from '../../../src/anycast/probe.js';
+import { ProbeSocket, probeSeries, probeStream } from '../../../src/anycast/probe.js';
 import { summarizeProbes } from '../../../src/anycast/probe-analysis.js';
 import { ControlServer } from '../../../src/control/server.js';
 import { ControlClient } from '../../../src/control/client.js';
@@ -75,6 +75,30 @@ describe('service + probe over loopback', () => {
     await svc.start();
     const back = await probeSeries('127.0.0.1', 1, 0, { port });
     expect(back[0].server).toBe('site-a');
+  });
+
+  it('a connected probe socket reports a closed port at once (ICMP port unreachable), not after a timeout', async () => {
+    const closed = await freePort();
+    const sock = await ProbeSocket.open('127.0.0.1', { port: closed, connect: true });
+    try {
+      const t0 = Date.now();
+      const refused = new Promise<number>((r) => { sock.onRefused = () => r(Date.now() - t0); });
+      sock.send();
+      expect(await Promise.race([refused, sleep(1000).then(() => -1)])).toBeGreaterThanOrEqual(0);
+      expect(sock.refusals).toBe(1);
+      expect(sock.sendErrors).toBe(0);
+    } finally {
+      sock.close();
+    }
+    // An open port answers as before over the connected socket.
+    const live = await ProbeSocket.open('127.0.0.1', { port, connect: true });
+    try {
+      const got = new Promise<string | undefined>((r) => { live.onReply = (x) => r(x.server); });
+      live.send();
+      expect(await got).toBe('site-a');
+    } finally {
+      live.close();
+    }
   });
 
   it('a 500/s stream sees the switch to another site and measures the gap', async () => {
