@@ -623,7 +623,7 @@ function benchIpv6(cfg: Cfg): Row[] {
   gcNow();
   const memPrev6 = memNow() - m0;
   log(`build: ours ${(buildOurs6 / 1000).toFixed(2)} s, hash per length ${(buildHpl / 1000).toFixed(2)} s, previous trie ${(buildPrev6 / 1000).toFixed(2)} s`);
-  log(`memory: ours ${fmtMB(memOurs6)} (structure ${fmtMB(own6.structure)} + table ${fmtMB(own6.table)}; ${st6.chunks} /20s with range lists, ${st6.ranges} ranges, largest ${st6.largest}), hash per length ${fmtMB(memHpl)}, previous trie ${fmtMB(memPrev6)}`);
+  log(`memory: ours ${fmtMB(memOurs6)} (structure ${fmtMB(own6.structure)} + table ${fmtMB(own6.table)}; ${st6.chunks} first-level slots (/22s) with range lists, ${st6.ranges} ranges, largest ${st6.largest}), hash per length ${fmtMB(memHpl)}, previous trie ${fmtMB(memPrev6)}`);
   let mismatches = 0;
   for (const arr of [rnd6, der6]) {
     for (let i = 0; i < arr.length; i += 4 * 13) {
