@@ -484,7 +484,7 @@ export class Ipv6RangeLpm {
       if (iv[lo + (h << 1)] <= key) lo += h << 1;
       n -= h;
     }
-    const v = iv[lo + 1];
+    const v = iv[lo + 1] | 0;
     return v >= -1 ? v : this.longMatch(w0, w1, w2, w3, -3 - v);
   }
 
@@ -542,7 +542,7 @@ export class Ipv6RangeLpm {
           if (iv[lo + (h << 1)] <= key) lo += h << 1;
           n -= h;
         }
-        const v = iv[lo + 1];
+        const v = iv[lo + 1] | 0;
         out[base + i] = v >= -1 ? v : this.longMatch(w0, addrs[o + 1], addrs[o + 2], addrs[o + 3], -3 - v);
       }
     }
