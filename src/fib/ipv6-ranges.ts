@@ -45,8 +45,11 @@
  * Not supported: more than 2^31 doubles of range lists (about 10^9 prefixes);
  * next hops outside [0, 2^30) (RangeError). A /22 holding thousands of
  * prefixes stays correct, but its updates cost O(its size) and its lookups a
- * binary search of log2(its ranges) steps. The first level costs 20 MB
- * (with its source lengths) whatever the table size.
+ * binary search of log2(its ranges) steps. The first level reserves 20 MB
+ * (with its source lengths) whatever the table size, but only the pages a
+ * table writes become resident: entries are stored inverted (~e) so that a
+ * new, all-zero first level already reads "no route" (a router with a few
+ * IPv6 prefixes pays tens of KB, a prefix shorter than /22 its share).
  *
  * Not here: IPv4 (ipv4-dir.ts), next-hop meaning (fib.ts).
  */
@@ -86,7 +89,8 @@ export class Ipv6RangeLpm {
   private longLens = new Int32Array(0);
 
   // level 1
-  private readonly l1 = new Int32Array(L1N).fill(-1);
+  /** Entries stored bitwise-inverted (~e), so that the all-zero array of a new table means "no route" everywhere and its pages stay untouched (not resident) until written. */
+  private readonly l1 = new Int32Array(L1N);
   private readonly l1Len = new Uint8Array(L1N);
 
   // range lists
@@ -205,7 +209,7 @@ export class Ipv6RangeLpm {
 
   /** The chunk of l1 slot s, made (one range: the slot's value) if absent. */
   private ensureChunk(s: number): number {
-    const e = this.l1[s];
+    const e = ~this.l1[s];
     if (e <= -2) return this.iv[-2 - e + 1];
     const c = this.allocChunkId();
     const b = this.allocIv(3);
@@ -214,12 +218,12 @@ export class Ipv6RangeLpm {
     this.cSlot[c] = s; this.cDef[c] = e; this.cIb[c] = b; this.cIcap[c] = 3;
     this.cPb[c] = this.allocP(2); this.cPcnt[c] = 0; this.cPcap[c] = 2;
     this.cDirty[c] = 0;
-    this.l1[s] = -2 - b;
+    this.l1[s] = ~(-2 - b);
     return c;
   }
 
   private freeChunk(c: number): void {
-    this.l1[this.cSlot[c]] = this.cDef[c];
+    this.l1[this.cSlot[c]] = ~this.cDef[c];
     this.freeIv(this.cIb[c], this.cIcap[c]);
     this.pFree[log2Ceil(this.cPcap[c])].push(this.cPb[c]);
     this.cDirty[c] = 0;
@@ -293,8 +297,8 @@ export class Ipv6RangeLpm {
 
   private setL1(s: number, v: number, tag: number): void {
     this.l1Len[s] = tag;
-    const e = this.l1[s];
-    if (e >= -1) { this.l1[s] = v; return; }
+    const e = ~this.l1[s];
+    if (e >= -1) { this.l1[s] = ~v; return; }
     const c = this.iv[-2 - e + 1];
     if (this.cDef[c] !== v) { this.cDef[c] = v; this.markDirty(c); }
   }
@@ -356,7 +360,7 @@ export class Ipv6RangeLpm {
       for (let s = first; s < end; s++) if (l1Len[s] === from) this.setL1(s, r, rl + 1);
       return true;
     }
-    const c = this.iv[-2 - this.l1[k[0] >>> SH1] + 1];
+    const c = this.iv[-2 - ~this.l1[k[0] >>> SH1] + 1];
     const start = (k[0] & LOW) * TWO32 + k[1];
     if (len <= 64) {
       this.listRemoveAt(c, this.listFind(c, start * 128 + len));
@@ -460,7 +464,7 @@ export class Ipv6RangeLpm {
       ib = this.allocIv(cap);
       this.cIb[c] = ib;
       this.cIcap[c] = cap;
-      this.l1[this.cSlot[c]] = -2 - ib;
+      this.l1[this.cSlot[c]] = ~(-2 - ib);
     }
     const iv = this.iv;
     iv[ib] = n;
@@ -472,7 +476,7 @@ export class Ipv6RangeLpm {
 
   lookup(w0: number, w1: number, w2: number, w3: number): number {
     if (this.nDirty !== 0) this.flush();
-    const e = this.l1[w0 >>> SH1];
+    const e = ~this.l1[w0 >>> SH1];
     if (e >= -1) return e;
     const iv = this.iv;
     const b = -2 - e;
@@ -518,7 +522,7 @@ export class Ipv6RangeLpm {
     for (let base = 0; base < m; base += 256) {
       const k = Math.min(256, m - base);
       for (let i = 0; i < k; i++) {
-        const e = l1[addrs[(base + i) << 2] >>> SH1];
+        const e = ~l1[addrs[(base + i) << 2] >>> SH1];
         out[base + i] = e;
         at[i] = e <= -2 ? -2 - e : 0;
       }
@@ -577,7 +581,7 @@ export class Ipv6RangeLpm {
     let ranges = 0;
     let largest = 0;
     for (let s = 0; s < L1N; s++) {
-      const e = this.l1[s];
+      const e = ~this.l1[s];
       if (e <= -2) {
         const r = this.iv[-2 - e];
         ranges += r;
