@@ -47,29 +47,35 @@ export function routerConfigFor(lab: string, topo: Topology, node: TopologyNode)
   };
 }
 
+/** Writes a router's config where the lab keeps it and starts its process in the node's namespace (journaled). */
+export function spawnRouterProcess(lab: string, node: TopologyNode, cfg: RouterConfig): { pid: number; log: string } {
+  const file = join(labDir(lab), `${node.name}.json`);
+  writeFileSync(file, JSON.stringify(cfg, null, 1));
+  return spawnInNamespace(lab, namespaceName(lab, node.name), node.name, node.kind, [process.execPath, distEntry('src/router/main.js'), file]);
+}
+
+/** Waits until a just-started router answers on its control socket; fails at once if its process exits. */
+export async function waitForControlSocket(lab: string, name: string, p: { pid: number; log: string }): Promise<void> {
+  await waitFor(`${name}'s control socket`, async () => {
+    if (!processAlive(p.pid)) throw new Error(`${name}'s process exited: see ${p.log}`);
+    try {
+      const c = await ControlClient.connect(controlSocketOf(lab, name), 500);
+      c.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 20_000);
+}
+
 /** Starts every router/server process and waits until each answers on its control socket. */
 export async function startRouters(lab: string, topo: Topology, progress: (done: number, total: number) => void = () => {}): Promise<void> {
   const nodes = routerNodes(topo);
-  const started = nodes.map((node) => {
-    const cfg = routerConfigFor(lab, topo, node);
-    const file = join(labDir(lab), `${node.name}.json`);
-    writeFileSync(file, JSON.stringify(cfg, null, 1));
-    const p = spawnInNamespace(lab, namespaceName(lab, node.name), node.name, node.kind, [process.execPath, distEntry('src/router/main.js'), file]);
-    return { node, p };
-  });
+  const started = nodes.map((node) => ({ node, p: spawnRouterProcess(lab, node, routerConfigFor(lab, topo, node)) }));
   let done = 0;
   await Promise.all(
     started.map(async ({ node, p }) => {
-      await waitFor(`${node.name}'s control socket`, async () => {
-        if (!processAlive(p.pid)) throw new Error(`${node.name}'s process exited: see ${p.log}`);
-        try {
-          const c = await ControlClient.connect(controlSocketOf(lab, node.name), 500);
-          c.close();
-          return true;
-        } catch {
-          return false;
-        }
-      }, 20_000);
+      await waitForControlSocket(lab, node.name, p);
       progress(++done, started.length);
     }),
   );

@@ -21,13 +21,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ControlClient } from '../src/control/client.js';
 import type { RouterConfig } from '../src/router/config.js';
 import { labDir, processStartTime, readJournal } from './journal.js';
 import { LabError } from './lab.js';
-import { namespaceName } from './plan.js';
-import { distEntry, processAlive, spawnInNamespace, waitFor } from './processes.js';
-import { controlSocketOf, routerConfigFor, routerNodes } from './routers.js';
+import { waitFor } from './processes.js';
+import { controlSocketOf, routerConfigFor, routerNodes, spawnRouterProcess, waitForControlSocket } from './routers.js';
 import { waitConverged, type ConvergenceResult } from './router-views.js';
 import type { Topology, TopologyNode } from './topology/types.js';
 
@@ -129,19 +127,12 @@ export async function restartRouter(lab: string, node: TopologyNode, cfg: Router
       await waitFor(`${node.name}'s router to die`, gone, 2000);
     }
   }
-  const file = routerConfigFile(lab, node.name);
-  writeFileSync(file, JSON.stringify(cfg, null, 1));
-  const p = spawnInNamespace(lab, namespaceName(lab, node.name), node.name, node.kind, [process.execPath, distEntry('src/router/main.js'), file]);
-  await waitFor(`${node.name}'s control socket`, async () => {
-    if (!processAlive(p.pid)) throw new LabError(`${node.name}'s router exited: see ${p.log}`);
-    try {
-      const c = await ControlClient.connect(controlSocketOf(lab, node.name), 500);
-      c.close();
-      return true;
-    } catch {
-      return false;
-    }
-  }, 20_000);
+  const p = spawnRouterProcess(lab, node, cfg);
+  try {
+    await waitForControlSocket(lab, node.name, p);
+  } catch (err) {
+    throw new LabError(err instanceof Error ? err.message : String(err));
+  }
   return p.pid;
 }
 
