@@ -197,6 +197,11 @@ class AnycastLabRouter(Node):
         """The router's `bgp.status` answer (sessions, established, msSinceLastUpdate), or None."""
         return control_request(self.control_socket, 'bgp.status', timeout=timeout)
 
+    def bgp_paths(self, prefix, timeout=2.0):
+        """How many BGP paths the router holds for prefix (its `show.rib` answer), 0 when none or no answer."""
+        rib = control_request(self.control_socket, 'show.rib', {'prefix': prefix}, timeout=timeout) or []
+        return sum(len(e.get('paths', [])) for e in rib if e.get('prefix') == prefix)
+
     def terminate(self):
         """Stops the router (SIGTERM: its sessions close with a Cease), then the node."""
         _stop(self.router)

@@ -81,6 +81,11 @@ def main():
         info('*** Waiting for BGP and the sites\' announcements (files in %s)\n' % run_dir())
         info('*** Converged in %.2f s\n' % wait_converged(net, timeout=60))
         client, r1, s1 = net.get('client', 'r1', 's1')
+        # The failover needs the second site's path at r1 (via r2) before s1 goes.
+        t0 = time.time()
+        while r1.bgp_paths('192.0.2.0/24') < 2 and time.time() - t0 < 20:
+            time.sleep(0.2)
+        info('*** r1 holds %d paths to 192.0.2.0/24\n' % r1.bgp_paths('192.0.2.0/24'))
         info(r1.cmd('ip route show 192.0.2.0/24'))
         first = who_answers(client)
         info('*** client asks %s: id.server is "%s"\n' % (ANYCAST, first))

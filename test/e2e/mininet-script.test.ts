@@ -84,7 +84,11 @@ describe.runIf(root && mininet)('Mininet script with AnycastLabRouter (root)', (
   it('example_anycast.py: the nearer site s1 answers id.server; when its service stops, s2 does', async () => {
     const r = await runExample('example_anycast.py');
     const out = String(r.all);
-    expect(r.exitCode, out).toBe(0);
+    // On failure, say what each process logged (the run directory is removed afterwards).
+    const logs = () => ['s1-health', 's2-health', 's1', 's2', 'r1', 'r2']
+      .map((n) => { try { return `--- ${n}.log\n${readFileSync(`${dir}/${n}.log`, 'utf8').split('\n').slice(-25).join('\n')}`; } catch { return `--- ${n}.log: none`; } })
+      .join('\n');
+    expect(r.exitCode, r.exitCode === 0 ? out : `${out}\n${logs()}`).toBe(0);
     // r1 first forwards 192.0.2.0/24 to s1 (its own site), then via r2 (to s2).
     const routes = [...out.matchAll(/^192\.0\.2\.0\/24 via (\S+) dev (\S+) proto bgp/gm)].map((m) => `${m[1]} ${m[2]}`);
     expect(routes).toEqual(['10.0.13.2 r1-eth2', '10.0.12.2 r1-eth1']);
