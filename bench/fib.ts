@@ -5,8 +5,8 @@
  *
  * Baselines, measured in the same process and interleaved round by round
  * (also reported: the previous structures, i.e. the compressed trie of
- * src/fib/lpm-trie.ts for both families with the lookups it had, defined
- * below, and for IPv4 the DIR-16-8-8 with 16-bit leaves, src/fib/ipv4-dir16.ts):
+ * bench/lib/lpm-trie.ts for both families with the lookups it had, defined
+ * below, and for IPv4 the DIR-16-8-8 with 16-bit leaves, bench/lib/ipv4-dir16.ts):
  * - IPv4: a plain typed-array DIR-24-8 (bench/lib/dir-24-8.ts), the speed to beat;
  * - IPv6: a hash table per prefix length, longest first (bench/lib/hash-per-length.ts);
  * - both: npm `longest-prefix-match` 1.3 (string keys). It is slow and large,
@@ -23,8 +23,8 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { createIpv4Lpm, createIpv6Lpm, type Ipv4Lpm, type Ipv6Lpm } from '../src/fib/index.js';
-import { LpmTrie, popcount32 } from '../src/fib/lpm-trie.js';
-import { Ipv4Dir16Lpm } from '../src/fib/ipv4-dir16.js';
+import { LpmTrie, popcount32 } from './lib/lpm-trie.js';
+import { Ipv4Dir16Lpm } from './lib/ipv4-dir16.js';
 import { Dir248 } from './lib/dir-24-8.js';
 import { HashPerLength } from './lib/hash-per-length.js';
 import { mulberry32, intBelow } from './lib/prng.js';
@@ -35,7 +35,7 @@ import {
 
 /**
  * The previous IPv4 structure (before the DIR-16-8-8 table): the compressed
- * 16-8-8 trie of src/fib/lpm-trie.ts, which IPv6 still uses, with the IPv4
+ * 16-8-8 trie of bench/lib/lpm-trie.ts, which IPv6 still uses, with the IPv4
  * lookups it had. Kept here to measure the change in the same run.
  */
 class PrevTrie4 {
@@ -122,7 +122,7 @@ class PrevTrie4 {
 
 /**
  * The previous IPv6 structure (before the range lists): the compressed trie of
- * src/fib/lpm-trie.ts with 16-8-...-8 levels and the lookups it had. Kept here
+ * bench/lib/lpm-trie.ts with 16-8-...-8 levels and the lookups it had. Kept here
  * to measure the change in the same run.
  */
 class PrevTrie6 {

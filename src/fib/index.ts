@@ -43,7 +43,10 @@ import { Ipv6RangeLpm as Ipv6Lpm } from './ipv6-ranges.js';
 
 export { Ipv4Lpm, Ipv6Lpm };
 
-export { NO_ROUTE, MAX_VALUE } from './lpm-trie.js';
+/** What lookup returns when no prefix covers the address. */
+export const NO_ROUTE = -1;
+/** The largest next-hop value a table takes. */
+export const MAX_VALUE = 0x3fffffff;
 
 export interface LpmMemory {
   /** bytes of the lookup structure (first level, nodes, leaves, bookkeeping) */

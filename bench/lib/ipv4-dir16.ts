@@ -1,8 +1,8 @@
 /**
  * The previous IPv4 structure, kept only so that the benchmark (bench/fib.ts)
- * can measure the current one (ipv4-dir.ts) against it in the same run: a
+ * can measure the current one (src/fib/ipv4-dir.ts) against it in the same run: a
  * leaf-pushed DIR-16-8-8 table with 16-bit leaves below the first level. It
- * used twice the level-2 memory of ipv4-dir.ts (512-byte chunks) and an
+ * used twice the level-2 memory of src/fib/ipv4-dir.ts (512-byte chunks) and an
  * exact-match table with 32-bit values grown by rehashing. Not used by the FIB.
  *
  * Layout (typed arrays only on the lookup path):
@@ -35,9 +35,9 @@
  * lookup (or `flush()`) builds the arrays in one pass, shortest prefixes
  * first, chunk by chunk.
  *
- * Not here: IPv6 (ipv6-ranges.ts), next-hop meaning (fib.ts).
+ * Not here: IPv6 (src/fib/ipv6-ranges.ts), next-hop meaning (src/fib/fib.ts).
  */
-import { PrefixTable } from './prefix-table.js';
+import { PrefixTable } from '../../src/fib/prefix-table.js';
 
 const S1 = 16;
 const B2 = 24 - S1;

@@ -32,10 +32,10 @@
  * node made since the last flush is painted from its queued prefixes,
  * shortest first, without probing: that is what a bulk load does.
  *
- * Not here: next-hop meaning (fib.ts), lookups (the benchmark's facades).
+ * Not here: next-hop meaning (src/fib/fib.ts), lookups (the benchmark's facades).
  * Values must be integers in [0, 2^30).
  */
-import { PrefixTable } from './prefix-table.js';
+import { PrefixTable } from '../../src/fib/prefix-table.js';
 
 export const NO_ROUTE = -1;
 export const MAX_VALUE = 0x3fffffff;
