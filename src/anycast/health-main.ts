@@ -174,12 +174,7 @@ async function main(): Promise<void> {
     await control.close();
     process.exit(0);
   };
-  control.handle('shutdown', (p) => {
-    setImmediate(() => void shutdown(p.reason ?? 'shutdown requested'));
-    return { stopping: true };
-  });
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  control.onShutdown(shutdown);
 
   if (cfg.controlSocket) await control.listen(cfg.controlSocket);
   logLine('info', `health checker ${cfg.name} ready: whoami ${cfg.address}:${cfg.whoamiPort} every ${cfg.intervalMs} ms, rise ${cfg.rise}, fall ${cfg.fall}, timeout ${timeoutMs} ms`);

@@ -46,12 +46,7 @@ async function main(): Promise<void> {
     await control.close();
     process.exit(0);
   };
-  control.handle('shutdown', (p) => {
-    setImmediate(() => void shutdown(p.reason ?? 'shutdown requested'));
-    return { stopping: true };
-  });
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  control.onShutdown(shutdown);
 
   await service.start();
   await tcp.start();

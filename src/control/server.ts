@@ -44,6 +44,19 @@ export class ControlServer {
     this.handlers.set(method, fn as (params: unknown) => unknown);
   }
 
+  /**
+   * The process's ways out, all to `stop`: the `shutdown` request (answered
+   * first; its reason, else `requestReason`), SIGTERM and SIGINT (the signal's
+   * name, else `signalReason`).
+   */
+  onShutdown(stop: (reason: string) => unknown, requestReason = 'shutdown requested', signalReason?: string): void {
+    this.handle('shutdown', (p) => {
+      setImmediate(() => void stop(p.reason ?? requestReason));
+      return { stopping: true };
+    });
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void stop(signalReason ?? sig));
+  }
+
   /** Records an event, stamps it, and pushes it to subscribers. */
   emit(body: EventBody, now = Date.now()): ControlEvent {
     const event = Object.assign(body, { seq: ++this.seq, t: now, node: this.node }) as unknown as ControlEvent;

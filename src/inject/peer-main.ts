@@ -205,12 +205,7 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
-  control.handle('shutdown', (p) => {
-    setImmediate(() => void shutdown(p.reason ?? 'inject peer removed'));
-    return { stopping: true };
-  });
-  process.on('SIGTERM', () => void shutdown('inject peer removed'));
-  process.on('SIGINT', () => void shutdown('inject peer removed'));
+  control.onShutdown(shutdown, 'inject peer removed', 'inject peer removed');
 
   await listener.start();
   for (const nb of nbrs) nb.session.start();

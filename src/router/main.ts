@@ -161,12 +161,7 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
-  control.handle('shutdown', (p) => {
-    setImmediate(() => void shutdown(p.reason ?? 'shutdown requested'));
-    return { stopping: true };
-  });
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  control.onShutdown(shutdown);
 
   await speaker.start();
   router.start(initial);
