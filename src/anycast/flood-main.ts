@@ -44,30 +44,43 @@ async function main(): Promise<number> {
   const sock = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
   let sendErrors = 0;
   sock.on('error', () => sendErrors++);
-  const total = Math.round(rate * duration);
   const t0 = performance.now();
   let sent = 0;
   let inFlight = 0;
+  await paced(rate, Math.round(rate * duration), (due) => {
+    while (sent < due && inFlight < 4096) {
+      inFlight++;
+      sock.send(emitWhoamiRequest({ t: 'flood', seq: sent++, id }), port, address, (err) => {
+        inFlight--;
+        if (err) sendErrors++;
+      });
+    }
+    return sent;
+  });
   await new Promise<void>((resolve) => {
-    const pump = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-      while (sent < due && inFlight < 4096) {
-        inFlight++;
-        sock.send(emitWhoamiRequest({ t: 'flood', seq: sent++, id }), port, address, (err) => {
-          inFlight--;
-          if (err) sendErrors++;
-        });
-      }
-      if (sent >= total) {
-        const wait = () => (inFlight === 0 ? resolve() : setTimeout(wait, 1));
-        wait();
-      } else setTimeout(pump, 1);
-    };
-    pump();
+    const wait = () => (inFlight === 0 ? resolve() : setTimeout(wait, 1));
+    wait();
   });
   sock.close();
   process.stdout.write(JSON.stringify({ sent: sent - sendErrors, sendErrors, seconds: (performance.now() - t0) / 1000 }) + '\n');
   return 0;
+}
+
+/**
+ * Calls `sendUpTo(due)` about every millisecond with how many of `total`
+ * should have gone by now at `rate` per second; it sends what it can and
+ * returns how many have gone. Resolves once that reaches `total`.
+ */
+function paced(rate: number, total: number, sendUpTo: (due: number) => number): Promise<void> {
+  const t0 = performance.now();
+  return new Promise<void>((resolve) => {
+    const pump = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+      if (sendUpTo(due) >= total) resolve();
+      else setTimeout(pump, 1);
+    };
+    pump();
+  });
 }
 
 interface Egress { readonly dev: string; readonly gateway: string }
@@ -112,20 +125,11 @@ async function spoofedFlood(address: string, rate: number, duration: number, por
   const total = Math.round(rate * duration);
   const before = out.counters();
   const t0 = performance.now();
-  let queued = 0;
-  let refused = 0;
-  await new Promise<void>((resolve) => {
-    const pump = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-      while (queued + refused < due) {
-        if (out.send(frames[(queued + refused) % frames.length])) queued++;
-        else refused++;
-      }
-      out.flush();
-      if (queued + refused >= total) resolve();
-      else setTimeout(pump, 1);
-    };
-    pump();
+  let tried = 0;
+  await paced(rate, total, (due) => {
+    for (; tried < due; tried++) out.send(frames[tried % frames.length]); // a refusal is counted as txDropped
+    out.flush();
+    return tried;
   });
   const after = out.counters();
   io.close();
