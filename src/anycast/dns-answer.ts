@@ -115,9 +115,24 @@ export function answerDns(query: Uint8Array, id: DnsIdentity): DnsOutcome {
     answers,
     additionals,
   };
+  let bytes: Buffer;
   try {
-    return { kind: 'answered', rcode, reply: dnsPacket.encode(reply), question: `${name} ${cls} ${question.type}` };
+    bytes = dnsPacket.encode(reply);
   } catch (err) {
     return { kind: 'malformed', reason: `cannot encode a reply: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  // The codec carries names as strings: a label with bytes that are not
+  // UTF-8 comes back as U+FFFD (3 bytes each), so the echoed question could
+  // outgrow 63 octets (RFC 1035 §2.3.4) or differ from what was asked.
+  // Such a reply is never sent.
+  if (!questionEchoed(bytes, question.name)) return { kind: 'malformed', reason: 'question name not representable' };
+  return { kind: 'answered', rcode, reply: bytes, question: `${name} ${cls} ${question.type}` };
+}
+
+function questionEchoed(reply: Buffer, asked: string): boolean {
+  try {
+    return dnsPacket.decode(reply).questions?.[0]?.name === asked;
+  } catch {
+    return false;
   }
 }

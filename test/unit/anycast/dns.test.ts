@@ -49,6 +49,9 @@ describe('answerDns (pure)', () => {
     for (const bad of [Buffer.alloc(0), Buffer.from('hello'), DIG_ID_SERVER_NSID.subarray(0, 20), Buffer.alloc(12, 0xff)]) {
       expect(answerDns(bad, identity).kind).toBe('malformed');
     }
+    // A 63-octet label of 0xff bytes: the codec would echo it as 189 octets.
+    const notUtf8 = Buffer.from('b99401000001000000000000' + '3f' + 'ff'.repeat(63) + '00' + '00100003', 'hex');
+    expect(answerDns(notUtf8, identity)).toMatchObject({ kind: 'malformed', reason: 'question name not representable' });
     // A response is not a query.
     const resp = dnsPacket.encode({ type: 'response', id: 1, questions: [{ name: 'id.server', type: 'TXT', class: 'CH' }] });
     expect(answerDns(resp, identity)).toMatchObject({ kind: 'malformed', reason: 'not a query' });
