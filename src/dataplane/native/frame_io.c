@@ -21,6 +21,13 @@
  * (a batch's frames are given back to the kernel by the next recv() or by
  * release()). Sending is always sendmmsg.
  *
+ * Worker threads: every state is per port and per environment (the port
+ * polls on its own environment's loop; no static JavaScript handles), so a
+ * worker_threads Worker may load the addon and own ports. A port still open
+ * when its environment ends (the worker exits or is terminated) is closed
+ * by an async cleanup hook, which the environment waits for before it
+ * unloads the library: its poll handle's close callback runs first.
+ *
  * Does NOT support: TPACKET_V3 blocks (their block timeout adds up to a
  * millisecond of latency), TX rings, fanout, BPF filters, GSO on send (every
  * frame sent carries an all-zero virtio header), re-inserting a VLAN tag
@@ -149,6 +156,10 @@ typedef struct port {
   int closed;
   int finalized;
   int handle_open; /* poll handle not yet closed by libuv */
+  /* Held while the poll handle exists: an environment being torn down (a
+   * worker thread ending) waits for the handle's close callback before it
+   * unloads this library, which would otherwise run after the unload. */
+  napi_async_cleanup_hook_handle cleanup;
 } port_t;
 
 /* ---- helpers ---- */
@@ -195,7 +206,21 @@ static void free_port_memory(port_t *p) {
 static void on_handle_closed(uv_handle_t *h) {
   port_t *p = (port_t *)h->data;
   p->handle_open = 0;
+  if (p->cleanup) {
+    napi_async_cleanup_hook_handle c = p->cleanup;
+    p->cleanup = NULL;
+    napi_remove_async_cleanup_hook(c);
+  }
   if (p->finalized) free_port_memory(p);
+}
+
+static void close_port(port_t *p);
+
+/* The environment ends (worker thread exit or terminate(), process exit)
+ * with the port still open: close it; on_handle_closed releases the hook. */
+static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  close_port((port_t *)arg);
 }
 
 static void release_js(port_t *p) {
@@ -1061,6 +1086,7 @@ static napi_value port_poll(napi_env env, napi_callback_info info) {
     p->poll.data = p;
     p->poll_inited = 1;
     p->handle_open = 1;
+    if (napi_add_async_cleanup_hook(env, on_env_cleanup, p, &p->cleanup) != napi_ok) p->cleanup = NULL;
   }
   if (!p->polling) {
     int rc = uv_poll_start(&p->poll, UV_READABLE, on_readable);
