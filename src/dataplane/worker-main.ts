@@ -1,0 +1,175 @@
+/**
+ * The data-plane thread: a worker_threads entry (started by
+ * dataplane-thread.ts in the router process) that owns the userspace data
+ * plane — the AF_PACKET ports (LinuxFrameIo), the forwarding pipeline, the
+ * neighbour timer — and its own copy of the FIB (FibRouteLookup), so that
+ * BGP work, the routing table's work and the main thread's garbage
+ * collection never hold a frame back.
+ *
+ * workerData: a WorkerConfig (interfaces, the namespace to open ports in,
+ * options). Replies 'ready' once every port is open, or 'failed' with the
+ * error (an interface that cannot be opened) and does nothing more.
+ *
+ * Messages in (ToWorker): route changes in batches (route-batch.ts),
+ * interface state, the ICMP rate limit, and requests answered by id
+ * (counters, neighbours, trace filter, settled, close). Messages out
+ * (FromWorker): ready/failed, replies, trace records.
+ *
+ * Route batches are applied in bounded chunks — at most CHUNK_CHANGES
+ * changes or CHUNK_MS of work, then setImmediate — so the event loop polls
+ * the ports between chunks: a burst of 100,000 changes never holds the
+ * thread for more than about a millisecond at a time.
+ *
+ * Not here: the FIB shared in memory with the main thread (this thread keeps
+ * its own copy, fed by messages), MemoryFrameIo (tests use Dataplane in
+ * their own thread).
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Dataplane, type DataplaneInterface, type DataplaneCountersSnapshot, type IcmpRateLimit, type NeighborInfo, type NeighborOptions, type TraceFilter, type TraceRecord } from './dataplane.js';
+import { LinuxFrameIo, type LinuxOpenOptions } from './linux-frame-io.js';
+import { RouteBatchDecoder, type BatchMessage } from './route-batch.js';
+import { FibRouteLookup } from '../router/fib-lookup.js';
+
+/** Changes applied per turn of the event loop, at most. */
+export const CHUNK_CHANGES = 256;
+/** Work per turn, at most (checked every 16 changes). */
+export const CHUNK_MS = 0.5;
+
+export interface WorkerConfig {
+  readonly interfaces: readonly DataplaneInterface[];
+  /** Open the ports inside this namespace (a /run/netns path); default: the process's own. */
+  readonly netns?: string;
+  readonly openOptions?: LinuxOpenOptions;
+  readonly icmpRateLimit?: IcmpRateLimit;
+  readonly neighbor?: NeighborOptions;
+  readonly tickMs?: number;
+}
+
+export type WorkerRequest =
+  | { readonly what: 'counters' }
+  | { readonly what: 'neighbors' }
+  | { readonly what: 'trace-filter'; readonly filter: TraceFilter | null }
+  /** Answered once every route change received before it has been applied. */
+  | { readonly what: 'settled' }
+  | { readonly what: 'close' };
+
+export type ToWorker =
+  | { readonly type: 'routes'; readonly batch: BatchMessage }
+  | { readonly type: 'interface'; readonly name: string; readonly up: boolean }
+  | { readonly type: 'icmp-rate-limit'; readonly limit: IcmpRateLimit }
+  | { readonly type: 'request'; readonly id: number; readonly request: WorkerRequest };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly error: string }
+  | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
+  | { readonly type: 'trace'; readonly record: TraceRecord };
+
+/** Reply values by request. */
+export interface WorkerReplies {
+  counters: DataplaneCountersSnapshot;
+  neighbors: NeighborInfo[];
+  'trace-filter': { ok: true } | { ok: false; error: string };
+  settled: { applied: number };
+  close: { closed: true };
+}
+
+function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
+  const post = (m: FromWorker) => port.postMessage(m);
+  const lookup = new FibRouteLookup(cfg.interfaces.map((i) => i.name));
+  let dataplane: Dataplane;
+  try {
+    dataplane = new Dataplane({
+      io: new LinuxFrameIo({ netns: cfg.netns }),
+      interfaces: cfg.interfaces,
+      routes: lookup,
+      openOptions: cfg.openOptions,
+      icmpRateLimit: cfg.icmpRateLimit,
+      neighbor: cfg.neighbor,
+      tickMs: cfg.tickMs,
+      onTrace: (record) => post({ type: 'trace', record }),
+    });
+  } catch (e) {
+    post({ type: 'failed', error: e instanceof Error ? e.message : String(e) });
+    port.close();
+    return;
+  }
+
+  const decoder = new RouteBatchDecoder();
+  let applied = 0;
+  let scheduled = false;
+  let settledWaiters: number[] = [];
+
+  const answerSettled = () => {
+    for (const id of settledWaiters) post({ type: 'reply', id, value: { applied } });
+    settledWaiters = [];
+  };
+
+  const pump = () => {
+    scheduled = false;
+    const start = performance.now();
+    for (let i = 1; i <= CHUNK_CHANGES; i++) {
+      const c = decoder.next();
+      if (!c) break;
+      lookup.apply(c);
+      applied += 1;
+      if ((i & 15) === 0 && performance.now() - start > CHUNK_MS) break;
+    }
+    if (decoder.pending > 0) schedule();
+    else answerSettled();
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(pump);
+  };
+
+  const answer = (id: number, r: WorkerRequest): void => {
+    switch (r.what) {
+      case 'counters':
+        post({ type: 'reply', id, value: dataplane.counters() });
+        return;
+      case 'neighbors':
+        post({ type: 'reply', id, value: dataplane.neighbors() });
+        return;
+      case 'trace-filter':
+        post({ type: 'reply', id, value: dataplane.setTraceFilter(r.filter) });
+        return;
+      case 'settled':
+        settledWaiters.push(id);
+        if (decoder.pending === 0) answerSettled();
+        return;
+      case 'close':
+        dataplane.close();
+        post({ type: 'reply', id, value: { closed: true } });
+        port.close();
+        return;
+    }
+  };
+
+  port.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'routes':
+        decoder.push(m.batch);
+        schedule();
+        return;
+      case 'interface':
+        dataplane.setInterfaceUp(m.name, m.up);
+        return;
+      case 'icmp-rate-limit':
+        dataplane.setIcmpRateLimit(m.limit);
+        return;
+      case 'request':
+        answer(m.id, m.request);
+        return;
+    }
+  });
+  post({ type: 'ready' });
+}
+
+if (!parentPort) {
+  process.stderr.write('worker-main: a worker_threads entry (started by src/dataplane/dataplane-thread.ts), not a program\n');
+  process.exit(2);
+}
+run(parentPort, workerData as WorkerConfig);
