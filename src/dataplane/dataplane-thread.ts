@@ -77,7 +77,9 @@ export class DataplaneThread implements RouteSink {
   static start(opts: DataplaneThreadOptions): Promise<DataplaneThread> {
     const { onTrace: _t, onFailure: _f, workerPath, ...config } = opts;
     const workerData: WorkerConfig = config;
-    const worker = new Worker(workerPath ?? workerEntry(), { workerData, name: 'dataplane' });
+    // The process's flags, but not --input-type (only for --eval input: a worker refuses it).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(workerPath ?? workerEntry(), { workerData, name: 'dataplane', execArgv });
     const thread = new DataplaneThread(worker, opts);
     return new Promise<DataplaneThread>((resolve, reject) => {
       let state: 'starting' | 'running' | 'refused' = 'starting';

@@ -19,9 +19,7 @@ import { LinkMonitor } from './link-monitor.js';
 import { Router, type RouteSink } from './router.js';
 import type { RouteChange } from './route-table.js';
 import { parsePrefix } from '../lib/prefix.js';
-import { Dataplane } from '../dataplane/dataplane.js';
-import { LinuxFrameIo } from '../dataplane/linux-frame-io.js';
-import { FibRouteLookup } from './fib-lookup.js';
+import { DataplaneThread } from '../dataplane/dataplane-thread.js';
 
 /** Counters as one flat name → number map for `show counters`. */
 function flattenCounters(x: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
@@ -53,18 +51,22 @@ async function main(): Promise<void> {
   // `kernelRoutes: false` skips the kernel mirror (very large tables).
   const kernel = cfg.kernelRoutes === false ? undefined : new KernelRouteWriter();
   kernel?.start();
-  // Userspace data plane: our FIB forwards transit; the kernel's copy (forwarding off) routes the router's own traffic.
-  const lookup = cfg.dataplane === 'userspace' ? new FibRouteLookup(cfg.interfaces.map((i) => i.name)) : undefined;
-  const sinks: RouteSink[] = [...(kernel ? [kernelSink(kernel)] : []), ...(lookup ? [lookup] : [])];
-  const router = new Router(cfg, sinks, control);
-  const dataplane = lookup
-    ? new Dataplane({
-      io: new LinuxFrameIo(),
+  // Userspace data plane, in its own thread with its own FIB copy: it forwards
+  // transit; the kernel's copy (forwarding off) routes the router's own traffic.
+  // This thread keeps no FIB: `show fib` and `explain` read the routing table.
+  const dataplane = cfg.dataplane === 'userspace'
+    ? await DataplaneThread.start({
       interfaces: cfg.interfaces.map((i) => ({ name: i.name, ipv4: i.ipv4 ? [i.ipv4] : [], ipv6: i.ipv6 ? [i.ipv6] : [], mtu: i.mtu })),
-      routes: lookup,
       onTrace: (record) => control.emit({ type: 'trace', detail: { ...record } }),
+      onFailure: (err) => {
+        // Never forward nothing silently: the lab's supervision sees the exit.
+        log('error', `${err.message}; exiting`);
+        process.exit(1);
+      },
     })
     : undefined;
+  const sinks: RouteSink[] = [...(kernel ? [kernelSink(kernel)] : []), ...(dataplane ? [dataplane] : [])];
+  const router = new Router(cfg, sinks, control);
 
   let lastUpdateAt = 0;
   const speaker = new BgpSpeaker(
@@ -101,12 +103,12 @@ async function main(): Promise<void> {
     return speaker.rib(pr.value);
   });
   control.handle('show.fib', () => router.fib());
-  control.handle('show.counters', () => ({
-    ...(dataplane ? flattenCounters(dataplane.counters()) : {}),
+  control.handle('show.counters', async () => ({
+    ...(dataplane ? flattenCounters(await dataplane.counters()) : {}),
     kernelRouteLines: kernel?.stats.lines ?? 0,
     kernelRouteFailures: kernel?.stats.failures ?? 0,
   }));
-  control.handle('show.arp', () => (dataplane?.neighbors() ?? []).map((n) => ({ interface: n.interface, address: n.address, mac: n.mac || undefined, state: n.state })));
+  control.handle('show.arp', async () => ((await dataplane?.neighbors()) ?? []).map((n) => ({ interface: n.interface, address: n.address, mac: n.mac || undefined, state: n.state })));
   control.handle('trace.set', (p) => {
     if (!dataplane) return { ok: false, error: `${cfg.node} forwards with its kernel (dataplane: kernel): no packet trace` };
     return dataplane.setTraceFilter(p.filter);
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
       await speaker.stop(reason);
     } finally {
       monitor.stop();
-      dataplane?.close();
+      await dataplane?.close();
       await kernel?.stop();
       await control.close();
       process.exit(0);
