@@ -27,7 +27,7 @@ deps:
 	  $(ROOT_PREFIX) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-node_modules/.installed: package.json package-lock.json $(wildcard binding.gyp src/dataplane/native/*)
+node_modules/.installed: package.json package-lock.json $(wildcard binding.gyp src/dataplane/native/* src/router/native/*)
 	npm ci --no-audit --no-fund
 	@touch $@
 

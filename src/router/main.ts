@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const control = new ControlServer(cfg.node);
   // `kernelRoutes: false` skips the kernel mirror (very large tables).
   const kernel = cfg.kernelRoutes === false ? undefined : new KernelRouteWriter();
-  kernel?.start();
+  await kernel?.start();
   // Userspace data plane, in its own thread with its own FIB copy: it forwards
   // transit; the kernel's copy (forwarding off) routes the router's own traffic.
   // This thread keeps no FIB: `show fib` and `explain` read the routing table.
