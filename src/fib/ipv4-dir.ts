@@ -4,24 +4,36 @@
  * Addresses are unsigned 32-bit numbers.
  *
  * Layout (typed arrays only on the lookup path):
- * - level 1: `l1`, Int32Array(2^16), one entry per /16: >= 0 the next hop
- *   itself, -1 no route, <= -2 a level-2 chunk c = -2 - v.
+ * - next hops are stored as 16-bit value indexes: 0 no route, 1-254 the next
+ *   hops 0-253 themselves (index = next hop + 1, so a lookup needs no table
+ *   for them), 255 "escaped" (below), 256 and up the next hops of 254 or
+ *   more, through the table `vals`.
  * - level 2: `l2`, one Uint8Array of 256-byte chunks, one byte per /24 of the
- *   chunk's /16: 0 no route, 1-254 an index into the next-hop value table
- *   `vals`, 255 "escaped": the entry's 16-bit code is in a small side table
- *   (`esc`, keyed by the entry's position) and is either a value index of 255
- *   or more or a level-3 chunk (0x8000 | k).
+ *   chunk's /16, holding a value index below 255 or 255, "escaped": the
+ *   entry's 16-bit code is in a small side table (`esc`, keyed by the entry's
+ *   position) and is either a value index of 256 or more or a level-3 chunk
+ *   (0x8000 | k). The first 256 chunks (64 KB) are constant, chunk d all d;
+ *   the real chunks, one per /16 holding prefixes longer than /16, follow.
+ * - level 1: `l1`, Int32Array(2^16), one entry per /16: the level-2 chunk a
+ *   lookup reads, the /16's own chunk or, for a /16 without longer prefixes,
+ *   the constant chunk of its value index (255 when that index is 256 or
+ *   more, and for every /16 while a bulk load is pending). `l1v` keeps the
+ *   /16's value (>= 0 the next hop, -1 no route, <= -2 its own chunk
+ *   c = -2 - v) for updates and the escaped path.
  * - level 3: `l3`, Uint16Array chunks of 256 value indexes, one per address of
  *   a /24 holding prefixes longer than /24.
- * A lookup is one read of the 256 KB `l1` and, under a /16 holding longer
- * prefixes, one byte read of its chunk, plus a read of the small `vals`
- * table. Escapes cost one probe of `esc`: every /24 holding longer prefixes
- * (0.1% of a global table) and, only when more than 254 distinct next hops are
- * present at once, the entries pointing at the later ones.
+ * So a lookup is the same two dependent reads whatever the address, with no
+ * branch between them: `l2[(l1[a >>> 16] << 8) | ((a >>> 8) & 255)]`, a read
+ * of the cache-resident 256 KB `l1` and one byte of a chunk; a byte below 255
+ * is the next hop + 1. Everything else goes to a separate method on byte 255:
+ * every /24 holding longer prefixes (0.1% of a global table), next hops of 254
+ * or more, and a pending bulk load (the constant chunk 255 sends every lookup
+ * there until the arrays are built, so the fast path tests nothing else).
  *
- * Limits (RangeError on the insert that would pass them): at most 32,767
- * distinct next-hop values present at once, and at most 32,768 /24s holding
- * prefixes longer than /24. Next hops are integers in [0, 2^30).
+ * Limits (RangeError on the insert that would pass them): at most 32,512
+ * distinct next-hop values of 254 or more present at once (next hops 0-253
+ * have fixed indexes), and at most 32,768 /24s holding prefixes longer than
+ * /24. Next hops are integers in [0, 2^30).
  *
  * Updates are incremental and DIR-style (each entry knows the length of the
  * prefix it came from), with an exact-match table (PrefixTable4: prefix and
@@ -52,6 +64,14 @@ const SH1 = 32 - S1;
 const SB = C2 >>> 1;
 const MAX_VALUE = 0x3fffffff;
 const MAX_VALUES = 0x7fff;
+/** next hops below this have the fixed value index next hop + 1 */
+const SMALL = 254;
+/** first value index for next hops >= SMALL */
+const BIG0 = 256;
+/** constant level-2 chunks (chunk d all d) in front of the real ones */
+const KC = 256;
+/** byte offset of real chunk 0 in `l2` */
+const K2 = KC * (1 << (24 - S1));
 const MAX_L3 = 0x8000;
 /** level-2 byte: the entry's code is in `esc` */
 const ESC = 255;
@@ -84,19 +104,22 @@ export class Ipv4Lpm {
 
   // next-hop values
   /** index -> next hop; index 0 is "no route" */
-  private vals = new Int32Array(64).fill(-1);
-  private refs = new Int32Array(64);
+  private vals = Ipv4Lpm.initialVals();
+  private refs = new Int32Array(BIG0 + 64);
   private readonly idxOf = new Map<number, number>();
   private readonly freeVals: number[] = [];
-  private valTop = 1;
+  private valTop = BIG0;
 
   // level 1
-  private readonly l1 = new Int32Array(L1N).fill(-1);
+  /** the level-2 chunk a lookup reads for each /16 (see the header) */
+  private readonly l1 = new Int32Array(L1N).fill(ESC);
+  /** the /16's value: >= 0 next hop, -1 no route, <= -2 its chunk c = -2 - v */
+  private readonly l1v = new Int32Array(L1N).fill(-1);
   /** source prefix length + 1 of each level-1 slot (0: no route) */
   private readonly l1Len = new Uint8Array(L1N);
 
   // level 2
-  private l2 = new Uint8Array(C2 * 64);
+  private l2 = Ipv4Lpm.initialL2(64);
   private l2Cap = 64;
   private l2Top = 0;
   private readonly l2Free: number[] = [];
@@ -116,8 +139,6 @@ export class Ipv4Lpm {
   private l3Def = new Uint16Array(16);
   private l3Cnt = new Int32Array(16);
 
-  private readonly batchTmp = new Int32Array(256);
-  private readonly batchByte = new Int32Array(256);
   /** true while the arrays are empty and inserts only fill the log and the table */
   private deferred = true;
 
@@ -126,19 +147,46 @@ export class Ipv4Lpm {
     return this.table.size;
   }
 
+  private static initialVals(): Int32Array<ArrayBuffer> {
+    const v = new Int32Array(BIG0 + 64).fill(-1);
+    for (let i = 1; i <= SMALL; i++) v[i] = i - 1;
+    return v;
+  }
+
+  /** A level-2 array for `cap` real chunks behind the constant ones. */
+  private static initialL2(cap: number): Uint8Array<ArrayBuffer> {
+    const a = new Uint8Array(K2 + cap * C2);
+    for (let d = 1; d < KC; d++) a.fill(d, d * C2, d * C2 + C2);
+    return a;
+  }
+
   // ---- next-hop value table -------------------------------------------
 
   private valueIndex(v: number): number {
-    return v < 0 ? 0 : (this.idxOf.get(v) as number);
+    return v < 0 ? 0 : v < SMALL ? v + 1 : (this.idxOf.get(v) as number);
+  }
+
+  /** The level-1 entry of a /16 whose value (l1v) is v. */
+  private static hot(v: number): number {
+    return v <= -2 ? KC + (-2 - v) : v < SMALL ? v + 1 : ESC;
+  }
+
+  private setL1v(s: number, v: number): void {
+    this.l1v[s] = v;
+    this.l1[s] = Ipv4Lpm.hot(v);
   }
 
   private acquire(v: number): number {
+    if (v < SMALL) {
+      this.refs[v + 1]++;
+      return v + 1;
+    }
     let i = this.idxOf.get(v);
     if (i === undefined) {
       const f = this.freeVals.pop();
       if (f !== undefined) i = f;
       else {
-        if (this.valTop > MAX_VALUES) throw new RangeError(`more than ${MAX_VALUES} distinct next-hop values`);
+        if (this.valTop > MAX_VALUES) throw new RangeError(`more than ${MAX_VALUES + 1 - BIG0} distinct next-hop values of ${SMALL} or more`);
         i = this.valTop++;
         if (i >= this.vals.length) {
           const n = Math.min(MAX_VALUES + 1, this.vals.length * 2);
@@ -155,7 +203,7 @@ export class Ipv4Lpm {
   }
 
   private releaseIdx(i: number): void {
-    if (--this.refs[i] === 0) {
+    if (--this.refs[i] === 0 && i >= BIG0) {
       this.idxOf.delete(this.vals[i]);
       this.freeVals.push(i);
     }
@@ -192,7 +240,9 @@ export class Ipv4Lpm {
     const g8 = (a: Uint8Array, per: number): Uint8Array<ArrayBuffer> => { const b = new Uint8Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     const g32 = (a: Int32Array, per: number): Int32Array<ArrayBuffer> => { const b = new Int32Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     this.l2Src = g8(this.l2Src, SB);
-    this.l2 = g8(this.l2, C2);
+    const l2 = Ipv4Lpm.initialL2(cap);
+    l2.set(this.l2.subarray(0, Math.min(this.l2.length, K2 + cap * C2)));
+    this.l2 = l2;
     this.l2Def = g16(this.l2Def, 1);
     this.l2Cnt = g32(this.l2Cnt, 1);
     this.l2Cap = cap;
@@ -215,21 +265,22 @@ export class Ipv4Lpm {
 
   /** The chunk under level-1 slot s, made (all entries the slot's value) if absent. */
   private ensureChunk(s: number): number {
-    const e = this.l1[s];
+    const e = this.l1v[s];
     if (e <= -2) return -2 - e;
     const c = this.allocL2();
     const d = this.valueIndex(e);
-    if (d < ESC) this.l2.fill(d, c * C2, c * C2 + C2);
-    else for (let j = c * C2; j < c * C2 + C2; j++) this.writeL2(j, d);
+    const b = K2 + c * C2;
+    if (d < ESC) this.l2.fill(d, b, b + C2);
+    else for (let j = b; j < b + C2; j++) this.writeL2(j, d);
     this.l2Def[c] = d;
     this.l2Cnt[c] = 0;
     this.l2Src.fill(0, c * SB, c * SB + SB);
-    this.l1[s] = -2 - c;
+    this.setL1v(s, -2 - c);
     return c;
   }
 
   private ensureL3(c: number, s: number): number {
-    const at = c * C2 + s;
+    const at = K2 + c * C2 + s;
     const e = this.readL2(at);
     if (e >= 0x8000) return e & 0x7fff;
     const k = this.allocL3();
@@ -252,7 +303,7 @@ export class Ipv4Lpm {
   }
 
   private setL2Slot(c: number, s: number, d: number): void {
-    const at = c * C2 + s;
+    const at = K2 + c * C2 + s;
     const e = this.readL2(at);
     if (e < 0x8000) this.writeL2(at, d);
     else this.setL3Def(e & 0x7fff, d);
@@ -266,8 +317,8 @@ export class Ipv4Lpm {
 
   private setL1(s: number, v: number, tag: number): void {
     this.l1Len[s] = tag;
-    const e = this.l1[s];
-    if (e >= -1) this.l1[s] = v;
+    const e = this.l1v[s];
+    if (e >= -1) this.setL1v(s, v);
     else this.setChunkDef(-2 - e, this.valueIndex(v));
   }
 
@@ -294,14 +345,14 @@ export class Ipv4Lpm {
   }
 
   private freeChunk(s1: number, c: number): void {
-    this.l1[s1] = this.vals[this.l2Def[c]];
+    this.setL1v(s1, this.vals[this.l2Def[c]]);
     const l2 = this.l2;
-    for (let j = c * C2; j < c * C2 + C2; j++) if (l2[j] === ESC) this.esc.delete(j, 0);
+    for (let j = K2 + c * C2; j < K2 + c * C2 + C2; j++) if (l2[j] === ESC) this.esc.delete(j, 0);
     this.l2Free.push(c);
   }
 
   private freeL3(c: number, s: number, k: number): void {
-    this.writeL2(c * C2 + s, this.l3Def[k]);
+    this.writeL2(K2 + c * C2 + s, this.l3Def[k]);
     this.l3Free.push(k);
   }
 
@@ -327,8 +378,8 @@ export class Ipv4Lpm {
       return;
     }
     if (len > 24 && this.l3Free.length === 0 && this.l3Top >= MAX_L3) {
-      const e = this.l1[a >>> SH1];
-      if (e >= -1 || this.readL2((-2 - e) * C2 + ((a >>> 8) & (C2 - 1))) < 0x8000) {
+      const e = this.l1v[a >>> SH1];
+      if (e >= -1 || this.readL2(K2 + (-2 - e) * C2 + ((a >>> 8) & (C2 - 1))) < 0x8000) {
         throw new RangeError(`more than ${MAX_L3} /24s holding longer prefixes`);
       }
     }
@@ -419,7 +470,7 @@ export class Ipv4Lpm {
       return;
     }
     const s1 = a >>> SH1;
-    const c = -2 - this.l1[s1];
+    const c = -2 - this.l1v[s1];
     if (len <= 24) {
       // Entries that came from the removed prefix take the longest shorter one.
       const r = this.cover(a, len, S1 + 1);
@@ -433,7 +484,7 @@ export class Ipv4Lpm {
       }
     } else {
       const s = (a >>> 8) & (C2 - 1);
-      const k = this.readL2(c * C2 + s) & 0x7fff;
+      const k = this.readL2(K2 + c * C2 + s) & 0x7fff;
       const r = this.cover(a, len, 25);
       const d = r >= 0 ? r : this.l3Def[k];
       const tag = r >= 0 ? this.coverLen + 1 : 0;
@@ -450,7 +501,8 @@ export class Ipv4Lpm {
 
   /** Empty arrays; the next inserts are a bulk load again. */
   private reset(): void {
-    this.l1.fill(-1);
+    this.l1.fill(ESC);
+    this.l1v.fill(-1);
     this.l1Len.fill(0);
     this.l2Top = 0;
     this.l2Free.length = 0;
@@ -493,7 +545,7 @@ export class Ipv4Lpm {
     }
     // Allocate the level-2 arrays once, to size.
     if (chunks > this.l2Cap) this.growL2(chunks);
-    const l1 = this.l1;
+    const l1v = this.l1v;
     const l1Len = this.l1Len;
     const vals = this.vals;
     for (let j = 0; j < n; j++) {
@@ -503,7 +555,7 @@ export class Ipv4Lpm {
       const d = ds[p];
       if (len <= S1) {
         const first = a >>> SH1;
-        l1.fill(vals[d], first, first + 2 ** (S1 - len));
+        l1v.fill(vals[d], first, first + 2 ** (S1 - len));
         l1Len.fill(len + 1, first, first + 2 ** (S1 - len));
         continue;
       }
@@ -512,7 +564,7 @@ export class Ipv4Lpm {
       if (len <= 24) {
         const lo = (a >>> 8) & (C2 - 1);
         const w = 1 << (24 - len);
-        const base = c * C2;
+        const base = K2 + c * C2;
         if (d < ESC) {
           const l2 = this.l2;
           for (let s = lo; s < lo + w; s++) {
@@ -532,56 +584,52 @@ export class Ipv4Lpm {
         this.l3Len.fill(len + 1, from, from + w);
       }
     }
+    for (let s = 0; s < L1N; s++) this.l1[s] = Ipv4Lpm.hot(l1v[s]);
   }
 
   // ---- lookups -----------------------------------------------------------
 
   lookup(addr: number): number {
-    if (this.deferred) this.build();
-    const v = this.l1[addr >>> SH1];
-    if (v >= -1) return v;
-    const at = ((-2 - v) << B2) | ((addr >>> 8) & (C2 - 1));
-    const e = this.l2[at];
-    if (e !== ESC) return this.vals[e];
-    return this.escaped(at, addr);
+    const e = this.l2[(this.l1[addr >>> SH1] << B2) | ((addr >>> 8) & (C2 - 1))];
+    return e < ESC ? e - 1 : this.escaped(addr);
   }
 
-  private escaped(at: number, addr: number): number {
-    const code = this.esc.get(at, 0);
+  /** A level-2 byte of 255: a pending bulk load, a value index >= 256, or a level-3 chunk. */
+  private escaped(addr: number): number {
+    if (this.deferred) {
+      this.build();
+      return this.lookup(addr);
+    }
+    const v = this.l1v[addr >>> SH1];
+    if (v >= -1) return v;
+    const code = this.esc.get(K2 + ((-2 - v) << B2) + ((addr >>> 8) & (C2 - 1)), 0);
     if (code < 0x8000) return this.vals[code];
     return this.vals[this.l3[((code & 0x7fff) << 8) | (addr & 255)]];
   }
 
   /**
-   * Look up addrs[i] into out[i] for i < min(lengths). Works in blocks of 256
-   * addresses and in waves: all level-1 reads (cache-resident), then a
-   * branch-free loop of the level-2 reads so that their cache misses overlap,
-   * then the values.
+   * Look up addrs[i] into out[i] for i < min(lengths), in two waves with no
+   * branch: every level-1 read (cache-resident) first, its level-2 position
+   * kept in `out`, then every level-2 read, so that the chunk reads of the
+   * whole batch are independent of each other and their misses overlap; then,
+   * only if some byte was 255, a pass that looks those addresses up again.
    */
   lookupBatch(addrs: Uint32Array, out: Int32Array): void {
-    if (this.deferred) this.build();
     const l1 = this.l1;
     const l2 = this.l2;
-    const vals = this.vals;
-    const at = this.batchTmp;
-    const by = this.batchByte;
     const n = Math.min(addrs.length, out.length);
-    for (let b = 0; b < n; b += 256) {
-      const m = Math.min(256, n - b);
-      for (let i = 0; i < m; i++) {
-        const a = addrs[b + i];
-        const v = l1[a >>> SH1];
-        out[b + i] = v;
-        at[i] = v <= -2 ? ((-2 - v) << B2) | ((a >>> 8) & (C2 - 1)) : 0;
-      }
-      for (let i = 0; i < m; i++) by[i] = l2[at[i]];
-      for (let i = 0; i < m; i++) {
-        if (out[b + i] <= -2) {
-          const e = by[i];
-          out[b + i] = e !== ESC ? vals[e] : this.escaped(at[i], addrs[b + i]);
-        }
-      }
+    for (let i = 0; i < n; i++) {
+      const a = addrs[i];
+      out[i] = (l1[a >>> SH1] << B2) | ((a >>> 8) & (C2 - 1));
     }
+    let esc = 0;
+    for (let i = 0; i < n; i++) {
+      const e = l2[out[i]];
+      out[i] = e - 1;
+      esc |= e + 1;
+    }
+    if ((esc & 0x100) === 0) return;
+    for (let i = 0; i < n; i++) if (out[i] === ESC - 1) out[i] = this.lookup(addrs[i]);
   }
 
   /** The next hop stored for exactly this prefix, or -1. */
