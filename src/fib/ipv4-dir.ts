@@ -14,8 +14,8 @@
  *   position) and is either a value index of 256 or more or a level-3 chunk
  *   (0x8000 | k). The first 256 chunks (64 KB) are constant, chunk d all d;
  *   the real chunks, one per /16 holding prefixes longer than /16, follow.
- * - level 1: `l1`, Int32Array(2^16), one entry per /16: the level-2 chunk a
- *   lookup reads, the /16's own chunk or, for a /16 without longer prefixes,
+ * - level 1: `l1`, Int32Array(2^16), one entry per /16: the byte offset in
+ *   `l2` of the chunk a lookup reads, the /16's own chunk or, for a /16 without longer prefixes,
  *   the constant chunk of its value index (255 when that index is 256 or
  *   more, and for every /16 while a bulk load is pending). `l1v` keeps the
  *   /16's value (>= 0 the next hop, -1 no route, <= -2 its own chunk
@@ -23,7 +23,7 @@
  * - level 3: `l3`, Uint16Array chunks of 256 value indexes, one per address of
  *   a /24 holding prefixes longer than /24.
  * So a lookup is the same two dependent reads whatever the address, with no
- * branch between them: `l2[(l1[a >>> 16] << 8) | ((a >>> 8) & 255)]`, a read
+ * branch between them: `l2[l1[a >>> 16] | ((a >>> 8) & 255)]`, a read
  * of the cache-resident 256 KB `l1` and one byte of a chunk; a byte below 255
  * is the next hop + 1. Everything else goes to a separate method on byte 255:
  * every /24 holding longer prefixes (0.1% of a global table), next hops of 254
@@ -111,8 +111,8 @@ export class Ipv4Lpm {
   private valTop = BIG0;
 
   // level 1
-  /** the level-2 chunk a lookup reads for each /16 (see the header) */
-  private readonly l1 = new Int32Array(L1N).fill(ESC);
+  /** byte offset in `l2` of the chunk a lookup reads for each /16 (see the header) */
+  private readonly l1 = new Int32Array(L1N).fill(ESC << B2);
   /** the /16's value: >= 0 next hop, -1 no route, <= -2 its chunk c = -2 - v */
   private readonly l1v = new Int32Array(L1N).fill(-1);
   /** source prefix length + 1 of each level-1 slot (0: no route) */
@@ -166,9 +166,9 @@ export class Ipv4Lpm {
     return v < 0 ? 0 : v < SMALL ? v + 1 : (this.idxOf.get(v) as number);
   }
 
-  /** The level-1 entry of a /16 whose value (l1v) is v. */
+  /** The level-1 entry of a /16 whose value (l1v) is v: the byte offset of the chunk a lookup reads. */
   private static hot(v: number): number {
-    return v <= -2 ? KC + (-2 - v) : v < SMALL ? v + 1 : ESC;
+    return (v <= -2 ? KC + (-2 - v) : v < SMALL ? v + 1 : ESC) << B2;
   }
 
   private setL1v(s: number, v: number): void {
@@ -501,7 +501,7 @@ export class Ipv4Lpm {
 
   /** Empty arrays; the next inserts are a bulk load again. */
   private reset(): void {
-    this.l1.fill(ESC);
+    this.l1.fill(ESC << B2);
     this.l1v.fill(-1);
     this.l1Len.fill(0);
     this.l2Top = 0;
@@ -590,7 +590,7 @@ export class Ipv4Lpm {
   // ---- lookups -----------------------------------------------------------
 
   lookup(addr: number): number {
-    const e = this.l2[(this.l1[addr >>> SH1] << B2) | ((addr >>> 8) & (C2 - 1))];
+    const e = this.l2[this.l1[addr >>> SH1] | ((addr >>> 8) & (C2 - 1))];
     return e < ESC ? e - 1 : this.escaped(addr);
   }
 
@@ -620,7 +620,7 @@ export class Ipv4Lpm {
     const n = Math.min(addrs.length, out.length);
     for (let i = 0; i < n; i++) {
       const a = addrs[i];
-      out[i] = (l1[a >>> SH1] << B2) | ((a >>> 8) & (C2 - 1));
+      out[i] = l1[a >>> SH1] | ((a >>> 8) & (C2 - 1));
     }
     let esc = 0;
     for (let i = 0; i < n; i++) {
