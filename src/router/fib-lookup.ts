@@ -7,12 +7,19 @@
  *
  * A target value is shared by many prefixes, so `prefixText` (read only by
  * packet traces) is computed on demand from the address of the last lookup.
+ *
+ * The next-hop specs of a change are kept per next-hop array (the router
+ * and route-batch.ts share one array between the many prefixes of one next
+ * hop), so a burst of changes parses each gateway address once.
  */
 import { Fib } from '../fib/fib.js';
 import { formatPrefix, numberToIpv4, wordsToIpv6 } from '../lib/prefix.js';
 import type { NextHop as DataplaneNextHop, RouteLookup, RouteResult } from '../dataplane/forward.js';
 import { parseAddress } from '../lib/prefix.js';
-import type { RouteChange } from './route-table.js';
+import type { NextHop, RouteChange, RouteSource } from './route-table.js';
+import type { NextHopSpec } from '../fib/fib.js';
+
+const SOURCE_SLOT: Readonly<Record<RouteSource, number>> = { connected: 0, static: 1, bgp: 2 };
 import type { RouteSink } from './router.js';
 
 export class FibRouteLookup implements RouteLookup, RouteSink {
@@ -21,6 +28,8 @@ export class FibRouteLookup implements RouteLookup, RouteSink {
   private last4 = 0;
   private last6: number[] = [0, 0, 0, 0];
   private lastFamily: 4 | 6 = 4;
+  /** Specs by next-hop array, then by family and source (slot (family 4: 0, 6: 3) + source). */
+  private readonly specs = new WeakMap<readonly NextHop[], Array<readonly NextHopSpec[] | undefined>>();
 
   constructor(private readonly interfaces: readonly string[]) {
     this.fib.onChange(() => this.results.clear());
@@ -32,17 +41,31 @@ export class FibRouteLookup implements RouteLookup, RouteSink {
       this.fib.remove(prefix);
       return;
     }
-    const specs = change.route.nextHops.map((h) => {
-      const gw = h.via ? parseAddress(h.via) : undefined;
-      return {
-        family: prefix.family,
-        address: gw && gw.ok ? gw.value.bytes : null,
-        ifIndex: Math.max(0, this.interfaces.indexOf(h.interface)),
-        ifName: h.interface,
-        source: change.route.source,
-      };
-    });
-    this.fib.set(prefix, specs, change.route.source);
+    this.fib.set(prefix, this.specsOf(change.route.nextHops, prefix.family, change.route.source), change.route.source);
+  }
+
+  private specsOf(hops: readonly NextHop[], family: 4 | 6, source: RouteSource): readonly NextHopSpec[] {
+    let slots = this.specs.get(hops);
+    if (!slots) {
+      slots = [];
+      this.specs.set(hops, slots);
+    }
+    const k = (family === 4 ? 0 : 3) + SOURCE_SLOT[source];
+    let specs = slots[k];
+    if (!specs) {
+      specs = hops.map((h) => {
+        const gw = h.via ? parseAddress(h.via) : undefined;
+        return {
+          family,
+          address: gw && gw.ok ? gw.value.bytes : null,
+          ifIndex: Math.max(0, this.interfaces.indexOf(h.interface)),
+          ifName: h.interface,
+          source,
+        };
+      });
+      slots[k] = specs;
+    }
+    return specs;
   }
 
   lookup4(dst: number): RouteResult | undefined {
