@@ -40,7 +40,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PeerArgs, PeerEvent } from './lib/bgp-bench-peer.js';
-import type { RouterConfig } from '../src/router/config.js';
+import { ROUTER_NODE_FLAGS, type RouterConfig } from '../src/router/config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PEER_JS = join(here, 'lib', 'bgp-bench-peer.js');
@@ -283,7 +283,7 @@ async function startDut(dut: Dut, ns: string, lab: string, dir: string, kernel: 
   if (dut === 'ours') {
     const cfg = join(dir, 'dut.json');
     writeFileSync(cfg, JSON.stringify(oursConf(lab, dir, kernel)));
-    const p = run('ours', [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(heapProfileDir ? ['--heap-prof', '--heap-prof-dir', heapProfileDir] : []), ROUTER_JS, cfg]);
+    const p = run('ours', [process.execPath, ...ROUTER_NODE_FLAGS, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(heapProfileDir ? ['--heap-prof', '--heap-prof-dir', heapProfileDir] : []), ROUTER_JS, cfg]);
     await waitUntil('our router', 15_000, () => check(p, 'ours')() && existsSync(join(dir, 'dut.sock')));
     return [p];
   }

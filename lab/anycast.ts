@@ -32,6 +32,7 @@ import { defaultHealthConfig, defaultServiceConfig, type HealthCheckConfig, type
 import { coveringAnycastPrefix, predictCatchment, type CatchmentPrediction, type OracleOptions } from '../src/anycast/oracle.js';
 import { summarizeProbes, type ProbeResult, type StreamSummary } from '../src/anycast/probe-analysis.js';
 import { MAX_SPOOFING_ATTACKERS } from '../src/anycast/spoofed-frames.js';
+import { ROUTER_NODE_FLAGS } from '../src/router/config.js';
 import type { ServiceStatus } from '../src/anycast/service.js';
 import { labDir, processStartTime, readJournal } from './journal.js';
 import { LabError } from './lab.js';
@@ -523,7 +524,7 @@ export async function recoverServer(lab: string, topo: Topology, server: string)
       break;
     case 'kill': {
       const cfg = join(labDir(lab), `${server}.json`);
-      const p = spawnInNamespace(lab, ns, server, node.kind, [process.execPath, distEntry('src/router/main.js'), cfg]);
+      const p = spawnInNamespace(lab, ns, server, node.kind, [process.execPath, ...ROUTER_NODE_FLAGS, distEntry('src/router/main.js'), cfg]);
       await waitFor(`${server}'s control socket`, async () => {
         if (!processAlive(p.pid)) throw new LabError(`${server}'s router exited: see ${p.log}`);
         return socketAnswers(controlSocketOf(lab, server));

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../src/control/client.js';
 import { controlSocketPath } from '../src/control/protocol.js';
-import type { RouterConfig } from '../src/router/config.js';
+import { ROUTER_NODE_FLAGS, type RouterConfig } from '../src/router/config.js';
 import { labDir } from './journal.js';
 import { namespaceName } from './plan.js';
 import { distEntry, processAlive, spawnInNamespace, waitFor } from './processes.js';
@@ -51,7 +51,7 @@ export function routerConfigFor(lab: string, topo: Topology, node: TopologyNode)
 export function spawnRouterProcess(lab: string, node: TopologyNode, cfg: RouterConfig): { pid: number; log: string } {
   const file = join(labDir(lab), `${node.name}.json`);
   writeFileSync(file, JSON.stringify(cfg, null, 1));
-  return spawnInNamespace(lab, namespaceName(lab, node.name), node.name, node.kind, [process.execPath, distEntry('src/router/main.js'), file]);
+  return spawnInNamespace(lab, namespaceName(lab, node.name), node.name, node.kind, [process.execPath, ...ROUTER_NODE_FLAGS, distEntry('src/router/main.js'), file]);
 }
 
 /** Waits until a just-started router answers on its control socket; fails at once if its process exits. */

@@ -53,6 +53,8 @@ from mininet.node import Node
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 ROUTER_MAIN = os.path.join(REPO, 'dist', 'src', 'router', 'main.js')
+# The V8 options of every router process: ROUTER_NODE_FLAGS in src/router/config.ts.
+ROUTER_NODE_FLAGS = ['--max-semi-space-size=8']
 SERVICE_MAIN = os.path.join(REPO, 'dist', 'src', 'anycast', 'service-main.js')
 HEALTH_MAIN = os.path.join(REPO, 'dist', 'src', 'anycast', 'health-main.js')
 NODE = shutil.which('node') or 'node'
@@ -185,7 +187,7 @@ class AnycastLabRouter(Node):
             json.dump(cfg, f, indent=1)
         if os.path.exists(self.control_socket):
             os.unlink(self.control_socket)
-        self.router = self._spawn([NODE, ROUTER_MAIN, self.config_file], self.name)
+        self.router = self._spawn([NODE] + ROUTER_NODE_FLAGS + [ROUTER_MAIN, self.config_file], self.name)
 
     def _spawn(self, argv, log_name):
         log = open(os.path.join(run_dir(), log_name + '.log'), 'w')

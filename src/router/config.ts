@@ -5,6 +5,17 @@
  * neighbour shapes the topology validator produces.
  */
 
+/**
+ * V8 options every router process is started with (by the lab, the Mininet
+ * module and the benchmarks alike). Semi-spaces of at most 8 MB: a burst of
+ * UPDATEs otherwise grows the young generation to 2 x 16 MB that stays
+ * committed; measured on 100,000 prefixes, peak RSS 105-109 MB against
+ * 112-114 MB with Node's default, the same time, and no change at 1,000,000
+ * (docs/benchmarks.md "BGP propagation"). 4 MB and less promote more and
+ * peak higher.
+ */
+export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+
 export interface BgpNeighbor {
   /** The peer node's name (when it is a node of this lab). */
   readonly node?: string;
