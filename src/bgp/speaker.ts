@@ -65,7 +65,8 @@ import { Rib } from './rib/rib.js';
 import { DECISION_STEPS } from './rib/decision.js';
 import type { BestPathChange, BestPathExplanation, PeerRef } from './rib/types.js';
 import { performance } from 'node:perf_hooks';
-import { buildAnnouncements, buildWithdrawals, endOfRib, endOfRibFamily } from './wire/update-builder.js';
+import { appendIpv4Announcements, buildAnnouncements, buildWithdrawals, endOfRib, endOfRibFamily, ipv4AttributeBlock } from './wire/update-builder.js';
+import { ByteWriter } from './wire/bytes.js';
 import type { Negotiated } from './wire/open-checks.js';
 import { Afi, CeaseSubcode, type BgpError } from './wire/types.js';
 import type { UpdateDecodeResult } from './wire/update.js';
@@ -185,6 +186,8 @@ export class BgpSpeaker {
   private scheduled = false;
   private running = false;
   private queued = 0;
+  /** Output of one flush round (reused; its bytes are copied out per send). */
+  private readonly outWriter = new ByteWriter(8192);
   private lastUpdateAt: number | undefined;
   private readonly chunk: number;
 
@@ -397,19 +400,27 @@ export class BgpSpeaker {
     const id = nb.peer.id;
     if (n === undefined || s.state !== 'Established') return false;
     const ctx = { fourOctetAs: n.fourOctetAs };
+    // Every message of one round is written into one reused writer and sent as one copy.
+    const w = this.outWriter.reset();
     while (s.canSend() && this.core.hasPendingOutput(id)) {
       const out = this.core.pendingUpdates(id, OUT_SLICE);
-      const msgs: Uint8Array[] = [];
-      if (out.withdrawals.length > 0) for (const m of buildWithdrawals(out.withdrawals, ctx)) msgs.push(m);
+      let count = 0;
+      const put = (m: Uint8Array) => {
+        w.bytes(m);
+        count++;
+      };
+      if (out.withdrawals.length > 0) for (const m of buildWithdrawals(out.withdrawals, ctx)) put(m);
       for (const b of out.batches) {
-        const input = b.family === 6 ? { attributes: b.attrs, prefixes: b.prefixes, ...(b.attrs.nextHop !== undefined ? { ipv6NextHop: b.attrs.nextHop } : {}) } : { attributes: b.attrs, prefixes: b.prefixes };
-        for (const m of buildAnnouncements(input, ctx)) msgs.push(m);
+        // IPv4: written straight from the RIB's prefix table (no IpPrefix per prefix).
+        if (b.family === 4) count += appendIpv4Announcements(w, ipv4AttributeBlock(b.attrs, ctx), b.ids, this.core.prefixes);
+        else for (const m of buildAnnouncements({ attributes: b.attrs, prefixes: b.prefixes, ...(b.attrs.nextHop !== undefined ? { ipv6NextHop: b.attrs.nextHop } : {}) }, ctx)) put(m);
       }
-      for (const f of out.endOfRib) msgs.push(endOfRib(f === 4 ? Afi.IPV4 : Afi.IPV6));
-      if (msgs.length > 0) {
+      for (const f of out.endOfRib) put(endOfRib(f === 4 ? Afi.IPV4 : Afi.IPV6));
+      if (count > 0) {
         this.lastUpdateAt = Date.now();
         this.hooks.onUpdateActivity?.('out');
-        s.sendRaw(msgs.length === 1 ? msgs[0] : Buffer.concat(msgs), msgs.length);
+        s.sendRaw(w.finish(), count);
+        w.reset();
       }
       if (performance.now() - t0 > SLICE_MS) break;
     }

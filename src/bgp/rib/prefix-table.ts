@@ -110,6 +110,8 @@ export class PrefixTable {
   isLive(id: number): boolean { return id >= 0 && id < this.top && this.fam[id] !== 0; }
   family(id: number): Family { return this.fam[id] as Family; }
   len(id: number): number { return this.plen[id]; }
+  /** The IPv4 network address of `id` as an unsigned 32-bit number. */
+  ipv4(id: number): number { return this.addr4[id]; }
 
   /** A fresh `IpPrefix` value for `id`. */
   prefix(id: number): IpPrefix {

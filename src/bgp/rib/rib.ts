@@ -736,10 +736,10 @@ export class Rib {
     const p = this.state(id);
     const out = p.out;
     if (out === undefined) return { batches: [], withdrawals: [], endOfRib: [], more: false };
-    const groups = new Map<RouteAttrs, IpPrefix[]>();
+    const groups = new Map<RouteAttrs, number[]>();
     const withdrawals: IpPrefix[] = [];
     let mIn: RouteAttrs | undefined, mSrc = -1, mFam = 0, mTerm = -2;
-    let mOut: IpPrefix[] | undefined;
+    let mOut: number[] | undefined;
     let n = 0;
     while (out.head < out.queue.length && n < maxPrefixes) {
       const pid = out.queue[out.head++];
@@ -777,7 +777,7 @@ export class Rib {
             else this.attrs.release(set);
             mIn = want; mSrc = this.expSrc; mFam = this.expFam; mTerm = term;
           }
-          (mOut as IpPrefix[]).push(this.prefixes.prefix(pid));
+          (mOut as number[]).push(pid);
         }
       }
       this.prefixes.unref(pid);
@@ -785,8 +785,8 @@ export class Rib {
     if (out.head === out.queue.length) { out.queue = []; out.head = 0; out.resend = undefined; }
     else if (out.head > 4096 && out.head * 2 > out.queue.length) { out.queue = out.queue.slice(out.head); out.head = 0; }
     const batches: OutBatch[] = [];
-    for (const [attrs, prefixes] of groups) {
-      batches.push({ family: prefixes[0].family, attrs, prefixes });
+    for (const [attrs, ids] of groups) {
+      batches.push(new IdBatch(this.prefixes, this.prefixes.family(ids[0]), attrs, ids));
       this.attrs.release(attrs);
     }
     let endOfRib: Family[] = [];
@@ -987,4 +987,16 @@ function sameList(a: readonly number[] | undefined, b: readonly number[] | undef
   if (a === undefined || b === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** An OutBatch whose prefixes stay in the prefix table until read. */
+class IdBatch implements OutBatch {
+  private values?: IpPrefix[];
+
+  constructor(private readonly table: PrefixTable, readonly family: Family, readonly attrs: RouteAttrs, readonly ids: readonly number[]) {}
+
+  get prefixes(): readonly IpPrefix[] {
+    this.values ??= this.ids.map((id) => this.table.prefix(id));
+    return this.values;
+  }
 }

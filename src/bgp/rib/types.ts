@@ -90,6 +90,12 @@ export interface ProcessResult {
 export interface OutBatch {
   readonly family: Family;
   readonly attrs: RouteAttrs;
+  /**
+   * The prefixes as ids of the RIB's prefix table (`Rib.prefixes`), valid
+   * until the RIB changes again: the encoder reads them in place.
+   */
+  readonly ids: readonly number[];
+  /** The same prefixes as values (made when read). */
   readonly prefixes: readonly IpPrefix[];
 }
 

@@ -59,6 +59,20 @@ export class ByteWriter {
     return this;
   }
 
+  /** `count` copies of byte `v`. */
+  fill(v: number, count: number): this {
+    this.ensure(count);
+    this.buf.fill(v & 0xff, this.length, this.length + count);
+    this.length += count;
+    return this;
+  }
+
+  /** Empties the writer, keeping its buffer for reuse. */
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
   /** Overwrite a 16-bit value already written at `offset`. */
   patchU16(offset: number, v: number): void {
     this.buf[offset] = (v >>> 8) & 0xff;

@@ -10,9 +10,10 @@
  */
 import type { IpPrefix } from '../../lib/prefix.js';
 import { encodeAttributes, encodeUpdateParts } from './update.js';
-import { HEADER_LEN, MAX_MESSAGE_LEN } from './header.js';
+import { HEADER_LEN, MARKER_LEN, MAX_MESSAGE_LEN } from './header.js';
+import type { ByteWriter } from './bytes.js';
 import { prefixWireLen } from './nlri.js';
-import { Afi, Safi, type CodecContext, type PathAttributes, type UpdateMessage } from './types.js';
+import { Afi, MessageType, Safi, type CodecContext, type PathAttributes, type UpdateMessage } from './types.js';
 
 /** Body bytes before the attributes and NLRI: withdrawn length (2) and attribute length (2). */
 const FIXED = HEADER_LEN + 4;
@@ -52,6 +53,11 @@ function stripMp(a: PathAttributes): PathAttributes {
   return rest;
 }
 
+/** The attribute block of IPv4 announcements with `attributes` (what `appendIpv4Announcements` takes). */
+export function ipv4AttributeBlock(attributes: PathAttributes, ctx: CodecContext): Uint8Array {
+  return encodeAttributes(stripMp(attributes), ctx);
+}
+
 /** UPDATEs announcing `prefixes` with one attribute set. Returns encoded messages. Throws RangeError (a caller bug) for IPv6 without a next hop. */
 export function buildAnnouncements(input: AnnounceInput, ctx: CodecContext): Uint8Array[] {
   const base = stripMp(input.attributes);
@@ -75,6 +81,58 @@ export function buildAnnouncements(input: AnnounceInput, ctx: CodecContext): Uin
     }
   }
   return out;
+}
+
+/**
+ * IPv4 prefixes read by id where they are stored (the RIB's prefix table),
+ * so that announcing them needs no IpPrefix object per prefix.
+ */
+export interface Ipv4PrefixSource {
+  /** Prefix length in bits. */
+  len(id: number): number;
+  /** The network address, host bits zero, as an unsigned 32-bit number. */
+  ipv4(id: number): number;
+}
+
+const LOW_MASK = [0x00, 0x80, 0xc0, 0xe0, 0xf0, 0xf8, 0xfc, 0xfe];
+
+/**
+ * Appends to `out` the UPDATEs announcing the IPv4 prefixes `ids` of `src`
+ * with the encoded attribute block `attrs` (NEXT_HOP included, no MP
+ * attributes): byte for byte the messages `buildAnnouncements` makes for the
+ * same prefixes in the same order, written in place (header, empty
+ * withdrawn field, attributes, as many NLRI as fit in 4096 bytes).
+ * Returns the number of messages.
+ */
+export function appendIpv4Announcements(out: ByteWriter, attrs: Uint8Array, ids: readonly number[], src: Ipv4PrefixSource): number {
+  const limit = MAX_MESSAGE_LEN;
+  let messages = 0;
+  let i = 0;
+  while (i < ids.length) {
+    const start = out.length;
+    out.fill(0xff, MARKER_LEN).u16(0).u8(MessageType.UPDATE).u16(0).u16(attrs.length).bytes(attrs);
+    let size = FIXED + attrs.length;
+    let inThis = 0;
+    while (i < ids.length) {
+      const id = ids[i];
+      const len = src.len(id);
+      const n = (len + 7) >>> 3;
+      if (size + 1 + n > limit && inThis > 0) break;
+      const a = src.ipv4(id);
+      out.u8(len);
+      for (let k = 0; k < n; k++) {
+        let b = (a >>> (24 - 8 * k)) & 0xff;
+        if (k === n - 1 && (len & 7) !== 0) b &= LOW_MASK[len & 7];
+        out.u8(b);
+      }
+      size += 1 + n;
+      inThis++;
+      i++;
+    }
+    out.patchU16(start + MARKER_LEN, out.length - start);
+    messages++;
+  }
+  return messages;
 }
 
 /** UPDATEs withdrawing `prefixes` (IPv4 in the withdrawn field, IPv6 in MP_UNREACH_NLRI). */

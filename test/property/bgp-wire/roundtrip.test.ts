@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeUpdate, encodeUpdate } from '../../../src/bgp/wire/update.js';
-import { buildAnnouncements } from '../../../src/bgp/wire/update-builder.js';
+import { appendIpv4Announcements, buildAnnouncements, ipv4AttributeBlock } from '../../../src/bgp/wire/update-builder.js';
+import { ByteWriter } from '../../../src/bgp/wire/bytes.js';
+import { PrefixTable } from '../../../src/bgp/rib/prefix-table.js';
 import { MessageSplitter } from '../../../src/bgp/wire/stream-splitter.js';
 import { AS_TRANS } from '../../../src/bgp/wire/as-path.js';
 import { maskBytes, formatPrefix, type IpPrefix } from '../../../src/lib/prefix.js';
@@ -114,6 +116,24 @@ describe('builder and splitter', () => {
       const order = (p: IpPrefix[]) => [...p.filter((x) => x.family === 4), ...p.filter((x) => x.family === 6)].map(formatPrefix);
       expect(got.map(formatPrefix)).toEqual(order(prefixes));
     }), { numRuns: 40 });
+  });
+
+  it('IPv4 announcements written in place from a prefix table equal the builder\'s messages byte for byte', () => {
+    fc.assert(fc.property(fc.array(prefix4, { maxLength: 2500 }), attributes, fc.boolean(), (prefixes, attrs, four) => {
+      const { mpReach: _r, mpUnreach: _u, ...base } = attrs;
+      const a: PathAttributes = { ...base, nextHop: base.nextHop ?? Uint8Array.of(10, 0, 0, 1), origin: base.origin ?? 0, asPath: base.asPath ?? [] };
+      const ctx = { fourOctetAs: four };
+      const table = new PrefixTable();
+      const ids = prefixes.map((p) => table.intern(p));
+      const expected = Buffer.concat(buildAnnouncements({ attributes: a, prefixes }, ctx));
+      const w = new ByteWriter(16);
+      w.u8(0x5a); // whatever the writer already holds stays in front
+      const count = appendIpv4Announcements(w, ipv4AttributeBlock(a, ctx), ids, table);
+      const got = w.finish();
+      expect(got[0]).toBe(0x5a);
+      expect(Buffer.from(got.subarray(1)).equals(expected)).toBe(true);
+      expect(count).toBe(buildAnnouncements({ attributes: a, prefixes }, ctx).length);
+    }), { numRuns: 60 });
   });
 
   it('the splitter yields the same frames for any chunking', () => {
