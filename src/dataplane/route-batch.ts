@@ -25,6 +25,23 @@ const ACTIONS = ['add', 'replace', 'remove'] as const;
 const SOURCES: readonly RouteSource[] = ['connected', 'static', 'bgp'];
 const HEADER = 8;
 
+/**
+ * One change as the data-plane thread applies it, read in place
+ * (RouteBatchDecoder.read fills a caller's object: no allocation per change).
+ */
+export interface RawRouteChange {
+  remove: boolean;
+  family: 4 | 6;
+  len: number;
+  /** The next-hop set's id (see BatchMessage.hopSets). */
+  hopSet: number;
+  /** The address as unsigned 32-bit words, most significant first (IPv4: w0 only). */
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+}
+
 /** One message's worth of changes. */
 export interface BatchMessage {
   readonly buffer: ArrayBuffer;
@@ -98,7 +115,10 @@ export class RouteBatchEncoder {
   }
 }
 
-/** Reads batches in order; `next()` hands out one change at a time. */
+/**
+ * Reads batches in order: `read()` fills a RawRouteChange in place (the
+ * data-plane thread), `next()` builds a RouteChange (tests, tools).
+ */
 export class RouteBatchDecoder {
   private readonly sets = new Map<number, readonly NextHop[]>();
   private readonly queue: BatchMessage[] = [];
@@ -120,20 +140,52 @@ export class RouteBatchDecoder {
     this.queued += msg.count;
   }
 
-  /** The next change, or undefined when every batch has been read. */
-  next(): RouteChange | undefined {
+  /** Moves to the next batch when this one is read; false when none is left. */
+  private more(): boolean {
     while (!this.bytes || this.at >= this.end) {
       const msg = this.queue.shift();
       if (!msg) {
         this.bytes = undefined;
-        return undefined;
+        return false;
       }
       this.bytes = new Uint8Array(msg.buffer, 0, msg.length);
       this.view = new DataView(msg.buffer, 0, msg.length);
       this.at = 0;
       this.end = msg.length;
     }
-    const b = this.bytes;
+    return true;
+  }
+
+  /** Fills `out` with the next change; false when every batch has been read. */
+  read(out: RawRouteChange): boolean {
+    if (!this.more()) return false;
+    const b = this.bytes!;
+    const v = this.view!;
+    const at = this.at;
+    const family = b[at + 2];
+    const n = family === 4 ? 4 : 16;
+    if (b[at] > 2 || (family !== 4 && family !== 6) || at + HEADER + n > this.end) throw new Error(`route batch: malformed record at byte ${at}`);
+    out.remove = b[at] === 2;
+    out.family = family;
+    out.len = b[at + 3];
+    out.hopSet = v.getUint32(at + 4);
+    out.w0 = v.getUint32(at + HEADER);
+    if (family === 6) {
+      out.w1 = v.getUint32(at + HEADER + 4);
+      out.w2 = v.getUint32(at + HEADER + 8);
+      out.w3 = v.getUint32(at + HEADER + 12);
+    } else {
+      out.w1 = out.w2 = out.w3 = 0;
+    }
+    this.at = at + HEADER + n;
+    this.queued -= 1;
+    return true;
+  }
+
+  /** The next change, or undefined when every batch has been read. */
+  next(): RouteChange | undefined {
+    if (!this.more()) return undefined;
+    const b = this.bytes!;
     const at = this.at;
     const family = b[at + 2] as 4 | 6;
     const n = family === 4 ? 4 : 16;

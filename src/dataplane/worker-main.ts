@@ -2,7 +2,7 @@
  * The data-plane thread: a worker_threads entry (started by
  * dataplane-thread.ts in the router process) that owns the userspace data
  * plane — the AF_PACKET ports (LinuxFrameIo), the forwarding pipeline, the
- * neighbour timer — and its own copy of the FIB (FibRouteLookup), so that
+ * neighbour timer — and its own copy of the FIB (thread-fib.ts), so that
  * BGP work, the routing table's work and the main thread's garbage
  * collection never hold a frame back.
  *
@@ -28,8 +28,8 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Dataplane, type DataplaneInterface, type DataplaneCountersSnapshot, type IcmpRateLimit, type NeighborInfo, type NeighborOptions, type TraceFilter, type TraceRecord } from './dataplane.js';
 import { LinuxFrameIo, type LinuxOpenOptions } from './linux-frame-io.js';
-import { RouteBatchDecoder, type BatchMessage } from './route-batch.js';
-import { FibRouteLookup } from '../router/fib-lookup.js';
+import { RouteBatchDecoder, type BatchMessage, type RawRouteChange } from './route-batch.js';
+import { ThreadFib } from './thread-fib.js';
 
 /** Changes applied per turn of the event loop, at most. */
 export const CHUNK_CHANGES = 256;
@@ -77,7 +77,7 @@ export interface WorkerReplies {
 
 function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
   const post = (m: FromWorker) => port.postMessage(m);
-  const lookup = new FibRouteLookup(cfg.interfaces.map((i) => i.name));
+  const lookup = new ThreadFib();
   let dataplane: Dataplane;
   try {
     dataplane = new Dataplane({
@@ -97,6 +97,7 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
   }
 
   const decoder = new RouteBatchDecoder();
+  const change: RawRouteChange = { remove: false, family: 4, len: 0, hopSet: 0, w0: 0, w1: 0, w2: 0, w3: 0 };
   let applied = 0;
   let scheduled = false;
   let settledWaiters: number[] = [];
@@ -110,12 +111,12 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     scheduled = false;
     const start = performance.now();
     for (let i = 1; i <= CHUNK_CHANGES; i++) {
-      const c = decoder.next();
-      if (!c) break;
-      lookup.apply(c);
+      if (!decoder.read(change)) break;
+      lookup.apply(change);
       applied += 1;
       if ((i & 15) === 0 && performance.now() - start > CHUNK_MS) break;
     }
+    lookup.flush();
     if (decoder.pending > 0) schedule();
     else answerSettled();
   };
@@ -151,6 +152,7 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'routes':
+        for (const [id, hops] of m.batch.hopSets) lookup.defineHopSet(id, hops);
         decoder.push(m.batch);
         schedule();
         return;

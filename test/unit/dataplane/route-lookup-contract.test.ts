@@ -1,13 +1,17 @@
 /**
  * The contract between the pipeline and the router: the pipeline over the
- * router's RouteLookup (src/router/fib-lookup.ts, over src/fib/fib.ts) —
- * results shared per next hop / group, following route changes, prefixes
- * found for traces, int32 addresses.
+ * router's RouteLookup (src/router/fib-lookup.ts, over src/fib/fib.ts) and
+ * over the data-plane thread's (src/dataplane/thread-fib.ts, fed through
+ * route-batch.ts as the worker feeds it) — results shared per next hop /
+ * group, following route changes, prefixes found for traces, int32 addresses.
  */
 import { describe, expect, it } from 'vitest';
 import { Forwarder, Verdict, makeInterfaces } from '../../../src/dataplane/forward.js';
 import { FibRouteLookup } from '../../../src/router/fib-lookup.js';
-import type { NextHop, RouteSource } from '../../../src/router/route-table.js';
+import type { NextHop, RouteChange, RouteSource } from '../../../src/router/route-table.js';
+import type { RouteLookup } from '../../../src/dataplane/forward.js';
+import { ThreadFib } from '../../../src/dataplane/thread-fib.js';
+import { RouteBatchDecoder, RouteBatchEncoder, type RawRouteChange } from '../../../src/dataplane/route-batch.js';
 import { DropReason } from '../../../src/dataplane/counters.js';
 import type { TraceRecord } from '../../../src/dataplane/trace.js';
 import { parsePrefix } from '../../../src/lib/prefix.js';
@@ -26,8 +30,36 @@ function hop(ifName: string, via?: string): NextHop {
   return via === undefined ? { interface: ifName } : { interface: ifName, via };
 }
 
+type Lookup = RouteLookup & { apply(c: RouteChange): void };
+
+/** ThreadFib with each change encoded, transferred and decoded as the worker receives it. */
+function threadFib(): Lookup {
+  const fib = new ThreadFib();
+  const enc = new RouteBatchEncoder();
+  const dec = new RouteBatchDecoder();
+  const raw: RawRouteChange = { remove: false, family: 4, len: 0, hopSet: 0, w0: 0, w1: 0, w2: 0, w3: 0 };
+  return {
+    lookup4: (d) => fib.lookup4(d),
+    lookup6: (a, b, c, d) => fib.lookup6(a, b, c, d),
+    apply(c) {
+      enc.add(c);
+      const m = structuredClone(enc.take());
+      for (const [id, hops] of m.hopSets) fib.defineHopSet(id, hops);
+      dec.push(m);
+      while (dec.read(raw)) fib.apply(raw);
+      fib.flush();
+    },
+  };
+}
+
+const IMPLEMENTATIONS: Array<[string, () => Lookup]> = [
+  ['FibRouteLookup', () => new FibRouteLookup(['eth0', 'eth1', 'eth2'])],
+  ['ThreadFib', threadFib],
+];
+
+for (const [name, make] of IMPLEMENTATIONS) {
 function setup() {
-  const routes = new FibRouteLookup(['eth0', 'eth1', 'eth2']);
+  const routes = make();
   const add = (p: string, nextHops: NextHop[], source: RouteSource = 'static') => routes.apply({ action: 'add', route: { prefix: prefix(p), source, nextHops } });
   add('10.0.1.0/24', [hop('eth0')], 'connected');
   add('10.0.2.0/24', [hop('eth1')], 'connected');
@@ -54,7 +86,7 @@ function setup() {
   return { routes, add, sink, fw, rx, records };
 }
 
-describe('the pipeline over the router\'s FibRouteLookup', () => {
+describe(`the pipeline over ${name}`, () => {
   it('forwards by the FIB, returns the same result object for routes sharing a next hop', () => {
     const { routes, rx, sink } = setup();
     expect(rx(0, udp4({ dstMac: R0, src: '10.0.1.10', dst: '192.0.2.9' }))).toBe(Verdict.forwarded);
@@ -96,3 +128,4 @@ describe('the pipeline over the router\'s FibRouteLookup', () => {
     expect(records.map((r) => r.prefix)).toEqual(['192.0.2.0/24', '2001:db8:99::/48']);
   });
 });
+}
