@@ -103,6 +103,8 @@ class Connection {
   socket: net.Socket | undefined;
   splitter = new MessageSplitter();
   readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  /** The period each running timer was started with (a restart with the same period re-arms it in place). */
+  readonly timerMs = new Map<TimerName, number>();
   /** Removed from the session: ignore anything it still reports. */
   gone = false;
   /** Received frames not yet dispatched (see drainBacklog). */
@@ -493,12 +495,19 @@ export class BgpSession {
   }
 
   private startTimer(c: Connection, timer: TimerName, ms: number): void {
+    const running = c.timers.get(timer);
+    if (running !== undefined && c.timerMs.get(timer) === ms) {
+      // The Hold timer restarts on every message: re-arm it, no new timer.
+      running.refresh();
+      return;
+    }
     this.stopTimer(c, timer);
     if (timer === 'IdleHold') {
       // The session, not the connection, restarts (see remove()).
       c.idleHoldMs = ms;
       return;
     }
+    c.timerMs.set(timer, ms);
     c.timers.set(timer, setTimeout(() => {
       c.timers.delete(timer);
       if (c.gone) return;

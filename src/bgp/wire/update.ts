@@ -55,6 +55,27 @@ export interface UpdateDecodeContext extends CodecContext {
 
 const EMPTY_UPDATE: UpdateMessage = { type: 'update', withdrawn: [], attributes: {}, nlri: [] };
 
+/**
+ * Attribute codes seen in the message being decoded. decodeUpdate never
+ * re-enters itself, so one table serves every call: the codes it set are
+ * cleared on the way out (a message has a few attributes; clearing them is
+ * cheaper than a fresh 256-byte array per UPDATE).
+ */
+const SEEN = new Uint8Array(256);
+const SEEN_CODES: number[] = [];
+const REQUIRED_WITH_NLRI = [AttrCode.ORIGIN, AttrCode.AS_PATH, AttrCode.NEXT_HOP];
+const REQUIRED_WITH_NLRI_IBGP = [AttrCode.ORIGIN, AttrCode.AS_PATH, AttrCode.NEXT_HOP, AttrCode.LOCAL_PREF];
+const REQUIRED_MP_ONLY = [AttrCode.ORIGIN, AttrCode.AS_PATH];
+const REQUIRED_MP_ONLY_IBGP = [AttrCode.ORIGIN, AttrCode.AS_PATH, AttrCode.LOCAL_PREF];
+
+function malformedList(reason: string): BgpError {
+  return bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, 'session-reset', reason);
+}
+
+function invalidNetwork(what: string, reason: string): BgpError {
+  return bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.INVALID_NETWORK_FIELD, 'session-reset', `${what}: ${reason}`);
+}
+
 function reset(error: BgpError, errors: BgpError[] = [], update: UpdateMessage = EMPTY_UPDATE): UpdateDecodeResult {
   const all = [...errors, error];
   return { update, errors: all, action: 'session-reset', notification: strongestError(all), withdraw: [] };
@@ -62,11 +83,19 @@ function reset(error: BgpError, errors: BgpError[] = [], update: UpdateMessage =
 
 /** Decode one whole UPDATE message (header included), as produced by the stream splitter. */
 export function decodeUpdate(msg: Uint8Array, ctx: UpdateDecodeContext): UpdateDecodeResult {
+  try {
+    return decodeUpdateWith(msg, ctx, SEEN, SEEN_CODES);
+  } finally {
+    for (const c of SEEN_CODES) SEEN[c] = 0;
+    SEEN_CODES.length = 0;
+  }
+}
+
+function decodeUpdateWith(msg: Uint8Array, ctx: UpdateDecodeContext, seen: Uint8Array, seenCodes: number[]): UpdateDecodeResult {
   const len = msg.length;
   if (len < HEADER_LEN + 4) {
     return reset(bgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, 'session-reset', `UPDATE of ${len} bytes`, msg.slice(16, Math.min(18, len))));
   }
-  const malformedList = (reason: string) => bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, 'session-reset', reason);
   const wLen = u16(msg, HEADER_LEN);
   const wStart = HEADER_LEN + 2;
   const wEnd = wStart + wLen;
@@ -76,8 +105,6 @@ export function decodeUpdate(msg: Uint8Array, ctx: UpdateDecodeContext): UpdateD
   const aEnd = aStart + aLen;
   if (aEnd > len) return reset(malformedList(`withdrawn length ${wLen} + attribute length ${aLen} + 23 > message length ${len}`));
 
-  const invalidNetwork = (what: string, reason: string) =>
-    bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.INVALID_NETWORK_FIELD, 'session-reset', `${what}: ${reason}`);
   const w = decodePrefixes(msg, wStart, wEnd, 4);
   if (!w.ok) return reset(invalidNetwork('withdrawn routes', w.reason));
   const n = decodePrefixes(msg, aEnd, len, 4);
@@ -87,7 +114,6 @@ export function decodeUpdate(msg: Uint8Array, ctx: UpdateDecodeContext): UpdateD
 
   const errors: BgpError[] = [];
   const acc: AttrAccumulator = { unknown: [] };
-  const seen = new Uint8Array(256);
   let o = aStart;
   while (o < aEnd) {
     const flags = msg[o];
@@ -111,7 +137,6 @@ export function decodeUpdate(msg: Uint8Array, ctx: UpdateDecodeContext): UpdateD
     const vStart = o + hdr;
     const attrStart = o;
     o = vEnd;
-    const raw = () => msg.slice(attrStart, vEnd);
     if (seen[code]) {
       if (code === AttrCode.MP_REACH_NLRI || code === AttrCode.MP_UNREACH_NLRI) {
         return reset(malformedList(`attribute ${code} appears twice`), errors);
@@ -120,10 +145,11 @@ export function decodeUpdate(msg: Uint8Array, ctx: UpdateDecodeContext): UpdateD
       continue;
     }
     seen[code] = 1;
+    seenCodes.push(code);
     const desc = ATTRIBUTES_BY_CODE[code];
     if (desc === undefined) {
       if ((flags & AttrFlag.OPTIONAL) === 0) {
-        return reset(bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN, 'session-reset', `unrecognized well-known attribute ${code}`, raw()), errors);
+        return reset(bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN, 'session-reset', `unrecognized well-known attribute ${code}`, msg.slice(attrStart, vEnd)), errors);
       }
       if ((flags & AttrFlag.TRANSITIVE) !== 0) {
         acc.unknown.push({ flags: flags & ~AttrFlag.EXTENDED_LENGTH, code, value: msg.slice(vStart, vEnd) });
@@ -131,17 +157,17 @@ export function decodeUpdate(msg: Uint8Array, ctx: UpdateDecodeContext): UpdateD
       continue;
     }
     if ((flags & (AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)) !== desc.flags) {
-      errors.push(bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.ATTRIBUTE_FLAGS, desc.action, `${desc.name} flags 0x${flags.toString(16)}`, raw()));
+      errors.push(bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.ATTRIBUTE_FLAGS, desc.action, `${desc.name} flags 0x${flags.toString(16)}`, msg.slice(attrStart, vEnd)));
       continue;
     }
     const fail = desc.decode(msg.subarray(vStart, vEnd), ctx, acc);
-    if (fail) errors.push(bgpError(ErrorCode.UPDATE_MESSAGE, fail.subcode, fail.action ?? desc.action, fail.reason, fail.data ?? raw()));
+    if (fail) errors.push(bgpError(ErrorCode.UPDATE_MESSAGE, fail.subcode, fail.action ?? desc.action, fail.reason, fail.data ?? msg.slice(attrStart, vEnd)));
   }
 
   const hasReach = nlri.length > 0 || acc.mpReach !== undefined;
   if (hasReach) {
-    const required: number[] = nlri.length > 0 ? [AttrCode.ORIGIN, AttrCode.AS_PATH, AttrCode.NEXT_HOP] : [AttrCode.ORIGIN, AttrCode.AS_PATH];
-    if (ctx.ibgp === true) required.push(AttrCode.LOCAL_PREF);
+    const ibgp = ctx.ibgp === true;
+    const required = nlri.length > 0 ? (ibgp ? REQUIRED_WITH_NLRI_IBGP : REQUIRED_WITH_NLRI) : (ibgp ? REQUIRED_MP_ONLY_IBGP : REQUIRED_MP_ONLY);
     for (const code of required) {
       if (!seen[code]) {
         errors.push(bgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.MISSING_WELL_KNOWN, 'treat-as-withdraw', `missing well-known attribute ${code}`, Uint8Array.of(code)));
