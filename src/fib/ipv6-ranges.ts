@@ -25,7 +25,8 @@
  *   a scan in order (fewer mispredicted branches than halving to the end; a
  *   fifth or so faster on the synthetic table). In the 250k-prefix synthetic
  *   table a list has 5 ranges on average (118,508 lists, at most 78 ranges),
- *   but a lookup's list 12 or so (the lists of busy /22s are the long ones).
+ *   but the list a table-derived lookup searches has 10 on average (busy /22s
+ *   hold the long lists).
  *   A 20-bit first level (4 MB) made lists of 6.6 ranges and lookups about a
  *   quarter slower: the search, not the first-level read, is the cost.
  * - Prefixes longer than /64 are rare in a global table: the /64 holding one
