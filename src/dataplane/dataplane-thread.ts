@@ -77,8 +77,10 @@ export class DataplaneThread implements RouteSink {
   static start(opts: DataplaneThreadOptions): Promise<DataplaneThread> {
     const { onTrace: _t, onFailure: _f, workerPath, ...config } = opts;
     const workerData: WorkerConfig = config;
-    // The process's flags, but not --input-type (only for --eval input: a worker refuses it).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    // The process's flags (the default), unless one is --input-type (for --eval
+    // input only: a worker refuses it); then none. Given explicitly, per-process
+    // V8 flags such as --max-semi-space-size are refused, so never pass a filtered list.
+    const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? [] : undefined;
     const worker = new Worker(workerPath ?? workerEntry(), { workerData, name: 'dataplane', execArgv });
     const thread = new DataplaneThread(worker, opts);
     return new Promise<DataplaneThread>((resolve, reject) => {
