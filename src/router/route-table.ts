@@ -5,13 +5,16 @@
  * Every change of the installed route is reported once, so the kernel
  * mirror, the data plane and the event stream follow it.
  *
- * Storage, sized for a full BGP table: one map per source; IPv4 prefixes
- * keyed, per prefix length, by the network address as a signed 32-bit number
- * (no text, no object per key), IPv6 by canonical prefix text. A candidate's
- * value is its next-hop array as given: callers share one array between the
- * many prefixes with the same next hops (the router interns one per BGP next
- * hop), so a prefix costs one map entry per source and no objects of its own.
- * Route objects (TableRoute) are made on demand, for a change or a view.
+ * Storage, sized for a full BGP table. IPv4: one open-addressing hash table
+ * in typed arrays keyed by (network address, length), each slot holding the
+ * three sources' next-hop sets as small integers (no object and no Map entry
+ * per prefix: at a million prefixes Map growth and lookups were a fifth of
+ * the router's time). IPv6: one map per source keyed by canonical prefix
+ * text. A candidate's next hops are the array as given: callers share one
+ * array between the many prefixes with the same next hops (the router
+ * interns one per BGP next hop); IPv4 slots refer to it through a registry
+ * with reference counts. Route objects (TableRoute) are made on demand, for
+ * a change or a view.
  *
  * Pure: no I/O. Not here: longest-prefix lookup structures (src/fib), BGP
  * best path (src/bgp/rib).
@@ -66,9 +69,125 @@ function prefix6(key: string): IpPrefix {
   return p.value;
 }
 
+/** Shared next-hop arrays by small integer ids (1-based; 0 is "none"), counted by use. */
+class HopsRegistry {
+  private readonly byId: (Hops | undefined)[] = [undefined];
+  private readonly refs: number[] = [0];
+  private readonly ids = new Map<Hops, number>();
+  private readonly free: number[] = [];
+
+  get(id: number): Hops {
+    return this.byId[id] as Hops;
+  }
+
+  /** The id of `h`, counting one more use. */
+  acquire(h: Hops): number {
+    let id = this.ids.get(h);
+    if (id === undefined) {
+      id = this.free.pop() ?? this.byId.length;
+      this.byId[id] = h;
+      this.refs[id] = 0;
+      this.ids.set(h, id);
+    }
+    this.refs[id]++;
+    return id;
+  }
+
+  release(id: number): void {
+    if (--this.refs[id] > 0) return;
+    this.ids.delete(this.byId[id] as Hops);
+    this.byId[id] = undefined;
+    this.free.push(id);
+  }
+}
+
+const EMPTY_SLOT = 0;
+const USED_SLOT = 1;
+const TOMB_SLOT = 2;
+
+/** IPv4 candidates: (address, length) → three next-hop ids, by open addressing (linear probing). */
+class Ipv4Slots {
+  cap = 0;
+  addr = new Int32Array(0);
+  len = new Uint8Array(0);
+  state = new Uint8Array(0);
+  /** 3 per slot: the next-hop id of each source (0: none). */
+  hops = new Int32Array(0);
+  private used = 0;
+  private tombs = 0;
+
+  constructor() {
+    this.resize(1024);
+  }
+
+  private static hash(a: number, len: number): number {
+    let h = Math.imul(a ^ (len << 24) ^ len, 0x9e3779b1);
+    h ^= h >>> 15;
+    return Math.imul(h, 0x85ebca77) ^ (h >>> 13);
+  }
+
+  /** The slot of (a, len), or -1. */
+  find(a: number, len: number): number {
+    const mask = this.cap - 1;
+    for (let i = Ipv4Slots.hash(a, len) & mask; ; i = (i + 1) & mask) {
+      const st = this.state[i];
+      if (st === EMPTY_SLOT) return -1;
+      if (st === USED_SLOT && this.addr[i] === a && this.len[i] === len) return i;
+    }
+  }
+
+  /** The slot of (a, len), made when absent. */
+  findOrAdd(a: number, len: number): number {
+    const found = this.find(a, len);
+    if (found >= 0) return found;
+    if ((this.used + this.tombs + 1) * 4 > this.cap * 3) this.resize(this.used * 2 + 1 > this.cap / 2 ? this.cap * 2 : this.cap);
+    const mask = this.cap - 1;
+    let i = Ipv4Slots.hash(a, len) & mask;
+    while (this.state[i] === USED_SLOT) i = (i + 1) & mask;
+    if (this.state[i] === TOMB_SLOT) this.tombs--;
+    this.state[i] = USED_SLOT;
+    this.addr[i] = a;
+    this.len[i] = len;
+    this.used++;
+    return i;
+  }
+
+  /** Frees a slot whose three sources are all empty. */
+  drop(i: number): void {
+    this.state[i] = TOMB_SLOT;
+    this.used--;
+    this.tombs++;
+  }
+
+  private resize(cap: number): void {
+    const { addr, len, state, hops } = this;
+    const old = this.cap;
+    this.cap = cap;
+    this.addr = new Int32Array(cap);
+    this.len = new Uint8Array(cap);
+    this.state = new Uint8Array(cap);
+    this.hops = new Int32Array(cap * 3);
+    this.used = 0;
+    this.tombs = 0;
+    const mask = cap - 1;
+    for (let j = 0; j < old; j++) {
+      if (state[j] !== USED_SLOT) continue;
+      let i = Ipv4Slots.hash(addr[j], len[j]) & mask;
+      while (this.state[i] === USED_SLOT) i = (i + 1) & mask;
+      this.state[i] = USED_SLOT;
+      this.addr[i] = addr[j];
+      this.len[i] = len[j];
+      this.hops[i * 3] = hops[j * 3];
+      this.hops[i * 3 + 1] = hops[j * 3 + 1];
+      this.hops[i * 3 + 2] = hops[j * 3 + 2];
+      this.used++;
+    }
+  }
+}
+
 export class RouteTable {
-  /** [prefix length][source] → network address → next hops. */
-  private readonly v4: Map<number, Hops>[][] = Array.from({ length: 33 }, () => SOURCES.map(() => new Map<number, Hops>()));
+  private readonly v4 = new Ipv4Slots();
+  private readonly hopIds = new HopsRegistry();
   /** [source] → prefix text → next hops. */
   private readonly v6: Map<string, Hops>[] = SOURCES.map(() => new Map<string, Hops>());
   private installedCount = 0;
@@ -85,15 +204,9 @@ export class RouteTable {
    */
   set(prefix: IpPrefix, source: RouteSource, nextHops: Hops): RouteChange | undefined {
     const s = SOURCE_INDEX[source];
-    let maps: Map<number | string, Hops>[];
-    let key: number | string;
-    if (prefix.family === 4) {
-      key = key4(prefix);
-      maps = this.v4[prefix.len] as Map<number | string, Hops>[];
-    } else {
-      key = formatPrefix(prefix);
-      maps = this.v6 as Map<number | string, Hops>[];
-    }
+    if (prefix.family === 4) return this.set4(prefix, s, nextHops);
+    const key = formatPrefix(prefix);
+    const maps = this.v6;
     let oldSource = -1;
     let oldHops: Hops | undefined;
     for (let i = 0; i < 3; i++) {
@@ -118,6 +231,45 @@ export class RouteTable {
         if (h !== undefined) { newSource = i; newHops = h; break; }
       }
     }
+    return this.change(prefix, oldSource, oldHops, newSource, newHops);
+  }
+
+  private set4(prefix: IpPrefix, s: number, nextHops: Hops): RouteChange | undefined {
+    const t = this.v4;
+    const a = key4(prefix);
+    const slot = nextHops.length > 0 ? t.findOrAdd(a, prefix.len) : t.find(a, prefix.len);
+    if (slot < 0) return undefined;
+    const base = slot * 3;
+    let oldSource = -1;
+    for (let i = 0; i < 3; i++) if (t.hops[base + i] !== 0) { oldSource = i; break; }
+    const oldHops = oldSource >= 0 ? this.hopIds.get(t.hops[base + oldSource]) : undefined;
+    const had = t.hops[base + s];
+    if (nextHops.length === 0) {
+      if (had === 0) return undefined;
+      t.hops[base + s] = 0;
+      this.hopIds.release(had);
+      if (t.hops[base] === 0 && t.hops[base + 1] === 0 && t.hops[base + 2] === 0) t.drop(slot);
+    } else if (had === 0 || this.hopIds.get(had) !== nextHops) {
+      t.hops[base + s] = this.hopIds.acquire(nextHops);
+      if (had !== 0) this.hopIds.release(had);
+    }
+    if (oldSource >= 0 && oldSource < s) return undefined;
+    let newSource = -1;
+    let newHops: Hops | undefined;
+    if (nextHops.length > 0) {
+      newSource = s;
+      newHops = nextHops;
+    } else {
+      for (let i = s + 1; i < 3; i++) {
+        const id = t.hops[base + i];
+        if (id !== 0) { newSource = i; newHops = this.hopIds.get(id); break; }
+      }
+    }
+    return this.change(prefix, oldSource, oldHops, newSource, newHops);
+  }
+
+  /** The installed route went from (oldSource, oldHops) to (newSource, newHops); -1: none. */
+  private change(prefix: IpPrefix, oldSource: number, oldHops: Hops | undefined, newSource: number, newHops: Hops | undefined): RouteChange | undefined {
     if (newSource < 0) {
       if (oldSource < 0) return undefined;
       this.installedCount--;
@@ -150,7 +302,7 @@ export class RouteTable {
   candidates(prefix: IpPrefix): TableRoute[] {
     const out: TableRoute[] = [];
     for (let i = 0; i < 3; i++) {
-      const h = prefix.family === 4 ? this.v4[prefix.len][i].get(key4(prefix)) : this.v6[i].get(formatPrefix(prefix));
+      const h = prefix.family === 4 ? this.candidate4(prefix, i) : this.v6[i].get(formatPrefix(prefix));
       if (h !== undefined) out.push({ prefix, source: SOURCES[i], nextHops: h });
     }
     return out;
@@ -168,17 +320,23 @@ export class RouteTable {
     return out;
   }
 
+  private candidate4(prefix: IpPrefix, source: number): Hops | undefined {
+    const slot = this.v4.find(key4(prefix), prefix.len);
+    const id = slot < 0 ? 0 : this.v4.hops[slot * 3 + source];
+    return id === 0 ? undefined : this.hopIds.get(id);
+  }
+
   /** Calls `fn` for each installed route whose next hops pass `want` (all when absent). */
   private forEachInstalled(fn: (r: TableRoute) => void, want?: (h: Hops) => boolean): void {
-    for (let len = 0; len <= 32; len++) {
-      const maps = this.v4[len];
+    const t = this.v4;
+    for (let slot = 0; slot < t.cap; slot++) {
+      if (t.state[slot] !== USED_SLOT) continue;
       for (let i = 0; i < 3; i++) {
-        for (const [key, h] of maps[i]) {
-          if (want !== undefined && !want(h)) continue;
-          let shadowed = false;
-          for (let j = 0; j < i && !shadowed; j++) shadowed = maps[j].has(key);
-          if (!shadowed) fn({ prefix: prefix4(key, len), source: SOURCES[i], nextHops: h });
-        }
+        const id = t.hops[slot * 3 + i];
+        if (id === 0) continue;
+        const h = this.hopIds.get(id);
+        if (want === undefined || want(h)) fn({ prefix: prefix4(t.addr[slot], t.len[slot]), source: SOURCES[i], nextHops: h });
+        break;
       }
     }
     for (let i = 0; i < 3; i++) {

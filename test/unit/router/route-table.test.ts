@@ -108,4 +108,50 @@ describe('RouteTable', () => {
       expect(t.size).toBe(want.length);
     }));
   });
+
+  it('agrees with the oracle on thousands of prefixes (table growth, freed slots) with fresh next-hop arrays', () => {
+    const sources: RouteSource[] = ['connected', 'static', 'bgp'];
+    const hopText = (h: readonly NextHop[]) => h.map((x) => `${x.via ?? ''}%${x.interface}`).join('|');
+    const op = fc.record({
+      a: fc.integer({ min: 0, max: 0xffffffff }),
+      len: fc.integer({ min: 0, max: 32 }),
+      s: fc.integer({ min: 0, max: 2 }),
+      h: fc.integer({ min: -2, max: 3 }),
+    });
+    fc.assert(fc.property(fc.array(op, { minLength: 500, maxLength: 3000 }), (ops) => {
+      const t = new RouteTable();
+      const oracle = new Map<string, Map<RouteSource, string>>();
+      const installedOf = (k: string) => {
+        const m = oracle.get(k);
+        for (const s of sources) if (m?.has(s)) return { source: s, hops: m.get(s)! };
+        return undefined;
+      };
+      const seenKeys: string[] = [];
+      for (const [n0, o] of ops.entries()) {
+        // Every third operation reuses an earlier prefix, so removals and replacements happen.
+        const reuse = n0 % 3 === 2 && seenKeys.length > 0;
+        const prefix = reuse ? p(seenKeys[o.a % seenKeys.length]) : (() => {
+          const n = o.len === 0 ? 0 : (o.a & (-1 << (32 - o.len))) >>> 0;
+          return { family: 4 as const, bytes: Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255), len: o.len };
+        })();
+        const k = formatPrefix(prefix);
+        if (!reuse) seenKeys.push(k);
+        const before = installedOf(k);
+        // A fresh array each time: the table must compare next hops by content.
+        const hops: NextHop[] = o.h < 0 ? [] : [{ via: `10.0.${o.h}.1`, interface: `eth${o.h}` }];
+        const m = oracle.get(k) ?? new Map();
+        if (hops.length) m.set(sources[o.s], hopText(hops)); else m.delete(sources[o.s]);
+        oracle.set(k, m);
+        const after = installedOf(k);
+        const change = t.set(prefix, sources[o.s], hops);
+        const expected = !before && !after ? undefined : !before ? 'add' : !after ? 'remove' : before.source === after.source && before.hops === after.hops ? undefined : 'replace';
+        expect(change?.action).toBe(expected);
+        if (change && change.action !== 'remove') expect(hopText(change.route.nextHops)).toBe(after!.hops);
+      }
+      const want = [...oracle.keys()].flatMap((k) => { const i = installedOf(k); return i ? [`${k} ${i.source} ${i.hops}`] : []; }).sort();
+      expect(t.installed().map((r) => `${formatPrefix(r.prefix)} ${r.source} ${hopText(r.nextHops)}`).sort()).toEqual(want);
+      expect(t.size).toBe(want.length);
+      for (const k of seenKeys.slice(0, 50)) expect(t.get(p(k))?.source).toBe(installedOf(k)?.source);
+    }), { numRuns: 25 });
+  });
 });
