@@ -67,6 +67,8 @@ export class DataplaneThread implements RouteSink {
   private flushScheduled = false;
   private closing = false;
   private dead: Error | undefined;
+  /** The thread's nice value (worker-main.ts lowers it below the process's when allowed). */
+  nice: number | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -97,6 +99,7 @@ export class DataplaneThread implements RouteSink {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           state = 'running';
+          thread.nice = m.nice;
           resolve(thread);
         } else if (m.type === 'failed') {
           fail(new Error(`data plane: ${m.error}`));

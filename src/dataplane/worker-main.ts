@@ -15,6 +15,13 @@
  * (counters, neighbours, trace filter, settled, close). Messages out
  * (FromWorker): ready/failed, replies, trace records.
  *
+ * The thread raises its own scheduling priority by NICE_BOOST (nice is per
+ * thread on Linux; the router runs as root in a lab): on a busy machine its
+ * frames are then served before the router's BGP work and the garbage
+ * collector's helper threads, which otherwise share the cores with it at
+ * equal weight (measured: 300 µs of run-queue wait per wakeup during a
+ * 100,000-prefix burst). Without the privilege it keeps the process's.
+ *
  * Route batches are applied in bounded chunks — at most CHUNK_CHANGES
  * changes or CHUNK_MS of work, then setImmediate — so the event loop polls
  * the ports between chunks: a burst of 100,000 changes never holds the
@@ -24,6 +31,7 @@
  * its own copy, fed by messages), MemoryFrameIo (tests use Dataplane in
  * their own thread).
  */
+import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Dataplane, type DataplaneInterface, type DataplaneCountersSnapshot, type IcmpRateLimit, type NeighborInfo, type NeighborOptions, type TraceFilter, type TraceRecord } from './dataplane.js';
@@ -35,6 +43,8 @@ import { ThreadFib } from './thread-fib.js';
 export const CHUNK_CHANGES = 256;
 /** Work per turn, at most (checked every 16 changes). */
 export const CHUNK_MS = 0.5;
+/** How much lower this thread's nice value is than the process's. */
+export const NICE_BOOST = 5;
 
 export interface WorkerConfig {
   readonly interfaces: readonly DataplaneInterface[];
@@ -61,7 +71,8 @@ export type ToWorker =
   | { readonly type: 'request'; readonly id: number; readonly request: WorkerRequest };
 
 export type FromWorker =
-  | { readonly type: 'ready' }
+  /** `nice`: this thread's nice value (lower than the process's when the boost was allowed). */
+  | { readonly type: 'ready'; readonly nice: number }
   | { readonly type: 'failed'; readonly error: string }
   | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
   | { readonly type: 'trace'; readonly record: TraceRecord };
@@ -167,7 +178,18 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
         return;
     }
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', nice: boostPriority() });
+}
+
+/** Lowers this thread's nice value (pid 0: the calling thread on Linux); returns the value it has. */
+function boostPriority(): number {
+  const nice = getPriority(0);
+  try {
+    setPriority(0, Math.max(-20, nice - NICE_BOOST));
+  } catch {
+    /* not permitted: keep the process's */
+  }
+  return getPriority(0);
 }
 
 if (!parentPort) {

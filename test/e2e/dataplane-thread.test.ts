@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { getPriority } from 'node:os';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataplaneThread } from '../../src/dataplane/dataplane-thread.js';
@@ -161,6 +162,10 @@ describe.skipIf(!root)('the data plane in a worker thread', () => {
     expect(c.ports.r1a.rxFrames).toBeGreaterThanOrEqual(3);
     expect((await dp!.neighbors()).map((n) => n.address).sort()).toEqual(['10.1.0.2', '10.3.0.2']);
     expect(await dp!.setTraceFilter({ src: 'nonsense' })).toMatchObject({ ok: false });
+  });
+
+  it('the thread runs at a higher priority than the process (nice 5 lower, as root)', () => {
+    expect(dp!.nice).toBe(Math.max(-20, getPriority(0) - 5));
   });
 
   it('a UDP ping-pong through r1 keeps answering while 100,000 route changes arrive; the burst\'s last route forwards after', async () => {
