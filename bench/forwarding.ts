@@ -39,7 +39,7 @@
  *   node --expose-gc dist/bench/forwarding.js [--quick] [--duration S] [--nice N]
  *
  * --nice N (default 10, 0 for none): the generator, both ping-pong ends and
- * r1's router process (in both modes, every thread of it) run at nice -N, so that the other work
+ * r1's router process (in both modes, every thread of it, N below its own) run at nice -N, so that the other work
  * of a shared machine does not decide the figures alone; the injector does not.
  *
  * Not measured: IPv6, multiple flows, frame sizes other than 64 bytes.
@@ -394,8 +394,14 @@ async function runMode(mode: Mode, id: string, dir: string, env: Record<string, 
     await lab(['up', file, '--name', name]);
     const status = JSON.parse((await lab(['status', '--json', '--lab', name])).stdout) as Array<{ processes: Array<{ node: string; role: string; pid: number }> }>;
     const routerPid = status[0]?.processes.find((p) => p.node === 'r1' && p.role === 'router')?.pid;
-    // Every thread (nice is per thread on Linux): the data plane runs in a worker thread.
-    if (routerPid && NICE) await execa('renice', ['-n', String(-NICE), '-p', ...readdirSync(`/proc/${routerPid}/task`)]);
+    // Every thread, relative to its own nice value (nice is per thread on
+    // Linux; the data-plane worker thread runs 5 below the process).
+    if (routerPid && NICE) {
+      for (const tid of readdirSync(`/proc/${routerPid}/task`)) {
+        const nice = Number(readFileSync(`/proc/${routerPid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+        await execa('renice', ['-n', String(Math.max(-20, nice - NICE)), '-p', tid]);
+      }
+    }
     // Addresses from the deterministic automatic plan (docs/topology.md): /31s in link order.
     const H1 = '10.0.0.0';
     const H2 = '10.0.0.3';
