@@ -14,18 +14,19 @@
  *   matches(w0, w1, w2, w3)
  *
  * IPv4 is a leaf-pushed DIR-16-8-8 table with 8-bit leaves (ipv4-dir.ts):
- * a lookup is one read of a 256 KB first level and, under a /16 holding longer
- * prefixes, one byte read of its 256-byte chunk (an index into a table of
- * next-hop values); /24s holding longer prefixes, and next hops past the 254th
- * distinct one, go through a small side table. Its limits: at most 32,767
- * distinct next-hop values present at once and 32,768 /24s holding prefixes
- * longer than /24 (RangeError past them).
+ * a lookup is one read of a 256 KB first level and one byte read of a
+ * 256-byte chunk (the /16's own, or a shared constant one for a /16 without
+ * longer prefixes), with no branch between them; the byte is the next hop + 1
+ * for next hops 0-253. /24s holding longer prefixes and next hops of 254 or
+ * more go through a small side table. Its limits: at most 32,512 distinct
+ * next-hop values of 254 or more present at once and 32,768 /24s holding
+ * prefixes longer than /24 (RangeError past them).
  *
  * IPv6 is a DIR-style first level on the top 22 bits (16 MB) with a sorted
  * range list per /22 below it (ipv6-ranges.ts): prefixes of length 23-64 in
  * a /22 become disjoint ranges of bits 22-63, compared as one exact double,
- * so a lookup is one read of the first level and a binary search of a few
- * adjacent doubles. Prefixes longer than /64 are supported but slower: the
+ * so a lookup is one read of the first level and a search of a few adjacent
+ * doubles. Prefixes longer than /64 are supported but slower: the
  * /64 holding one is a range of its own that sends the lookup to probe the
  * exact-match table at the lengths > 64 present.
  *
