@@ -15,17 +15,18 @@
  *   (0x8000 | k). The first 256 chunks (64 KB) are constant, chunk d all d;
  *   the real chunks, one per /16 holding prefixes longer than /16, follow.
  * - level 1: `l1`, Int32Array(2^16), one entry per /16: the byte offset in
- *   `l2` of the chunk a lookup reads, the /16's own chunk or, for a /16 without longer prefixes,
- *   the constant chunk of its value index (255 when that index is 256 or
- *   more, and for every /16 while a bulk load is pending). `l1v` keeps the
- *   /16's value (>= 0 the next hop, -1 no route, <= -2 its own chunk
- *   c = -2 - v) for updates and the escaped path.
+ *   `l2` of the chunk a lookup reads, the /16's own chunk or, for a /16
+ *   without longer prefixes, the constant chunk of its value index (255 when
+ *   that index is 256 or more, and for every /16 while a bulk load is
+ *   pending). `l1v` (another 256 KB, off the lookup path) keeps the /16's
+ *   value (>= 0 the next hop, -1 no route, <= -2 its own chunk c = -2 - v)
+ *   for updates and the escaped path; every write of `l1v` rewrites `l1`.
  * - level 3: `l3`, Uint16Array chunks of 256 value indexes, one per address of
  *   a /24 holding prefixes longer than /24.
  * So a lookup is the same two dependent reads whatever the address, with no
- * branch between them: `l2[l1[a >>> 16] | ((a >>> 8) & 255)]`, a read
- * of the cache-resident 256 KB `l1` and one byte of a chunk; a byte below 255
- * is the next hop + 1. Everything else goes to a separate method on byte 255:
+ * branch between them: `l2[l1[a >>> 16] | ((a >>> 8) & 255)]`, a read of the
+ * cache-resident 256 KB `l1` and one byte of a chunk; a byte below 255 is the
+ * next hop + 1. Everything else goes to a separate method on byte 255:
  * every /24 holding longer prefixes (0.1% of a global table), next hops of 254
  * or more, and a pending bulk load (the constant chunk 255 sends every lookup
  * there until the arrays are built, so the fast path tests nothing else).
@@ -38,9 +39,9 @@
  * Updates are incremental and DIR-style (each entry knows the length of the
  * prefix it came from), with an exact-match table (PrefixTable4: prefix and
  * length to value index) as the source of truth: a prefix of length <= 16
- * rewrites the level-1 slots it covers whose source (`l1Len`) is not longer,
- * pushing a new default into the chunks below them (entries whose source is
- * "the default"); a prefix of length 17..24 rewrites the entries of its range
+ * rewrites the level-1 slots (`l1v`) it covers whose source (`l1Len`) is not
+ * longer, pushing a new default into the chunks below them (entries whose
+ * source is "the default"); a prefix of length 17..24 rewrites the entries of its range
  * in one chunk whose source (4 bits per entry, `l2Src`) is not longer; a
  * prefix longer than /24 does the same in one level-3 chunk (`l3Len`). A
  * remove gives the entries that came from the removed prefix to the longest
