@@ -104,15 +104,18 @@ class HopsRegistry {
 const EMPTY_SLOT = 0;
 const USED_SLOT = 1;
 const TOMB_SLOT = 2;
+/** Int32 words per slot: address, length | state << 8, and the three sources' next-hop ids. */
+const STRIDE = 5;
 
-/** IPv4 candidates: (address, length) → three next-hop ids, by open addressing (linear probing). */
+/**
+ * IPv4 candidates: (address, length) → three next-hop ids (0: none), by open
+ * addressing with linear probing. A slot's words sit together, so a probe
+ * touches one cache line.
+ */
 class Ipv4Slots {
   cap = 0;
-  addr = new Int32Array(0);
-  len = new Uint8Array(0);
-  state = new Uint8Array(0);
-  /** 3 per slot: the next-hop id of each source (0: none). */
-  hops = new Int32Array(0);
+  /** STRIDE words per slot. */
+  w = new Int32Array(0);
   private used = 0;
   private tombs = 0;
 
@@ -126,60 +129,60 @@ class Ipv4Slots {
     return Math.imul(h, 0x85ebca77) ^ (h >>> 13);
   }
 
-  /** The slot of (a, len), or -1. */
+  /** The word offset of (a, len)'s slot, or -1. */
   find(a: number, len: number): number {
+    const w = this.w;
     const mask = this.cap - 1;
+    const want = len | (USED_SLOT << 8);
     for (let i = Ipv4Slots.hash(a, len) & mask; ; i = (i + 1) & mask) {
-      const st = this.state[i];
-      if (st === EMPTY_SLOT) return -1;
-      if (st === USED_SLOT && this.addr[i] === a && this.len[i] === len) return i;
+      const o = i * STRIDE;
+      const meta = w[o + 1];
+      if (meta === want && w[o] === a) return o;
+      if (meta >>> 8 === EMPTY_SLOT) return -1;
     }
   }
 
-  /** The slot of (a, len), made when absent. */
+  /** The word offset of (a, len)'s slot, made when absent. */
   findOrAdd(a: number, len: number): number {
     const found = this.find(a, len);
     if (found >= 0) return found;
-    if ((this.used + this.tombs + 1) * 4 > this.cap * 3) this.resize(this.used * 2 + 1 > this.cap / 2 ? this.cap * 2 : this.cap);
+    if ((this.used + this.tombs + 1) * 4 > this.cap * 3) this.resize((this.used + 1) * 4 > this.cap ? this.cap * 2 : this.cap);
+    const w = this.w;
     const mask = this.cap - 1;
     let i = Ipv4Slots.hash(a, len) & mask;
-    while (this.state[i] === USED_SLOT) i = (i + 1) & mask;
-    if (this.state[i] === TOMB_SLOT) this.tombs--;
-    this.state[i] = USED_SLOT;
-    this.addr[i] = a;
-    this.len[i] = len;
+    while (w[i * STRIDE + 1] >>> 8 === USED_SLOT) i = (i + 1) & mask;
+    const o = i * STRIDE;
+    if (w[o + 1] >>> 8 === TOMB_SLOT) this.tombs--;
+    w[o] = a;
+    w[o + 1] = len | (USED_SLOT << 8);
+    w[o + 2] = w[o + 3] = w[o + 4] = 0;
     this.used++;
-    return i;
+    return o;
   }
 
   /** Frees a slot whose three sources are all empty. */
-  drop(i: number): void {
-    this.state[i] = TOMB_SLOT;
+  drop(o: number): void {
+    this.w[o + 1] = TOMB_SLOT << 8;
     this.used--;
     this.tombs++;
   }
 
   private resize(cap: number): void {
-    const { addr, len, state, hops } = this;
-    const old = this.cap;
+    const old = this.w;
+    const oldCap = this.cap;
     this.cap = cap;
-    this.addr = new Int32Array(cap);
-    this.len = new Uint8Array(cap);
-    this.state = new Uint8Array(cap);
-    this.hops = new Int32Array(cap * 3);
+    const w = (this.w = new Int32Array(cap * STRIDE));
     this.used = 0;
     this.tombs = 0;
     const mask = cap - 1;
-    for (let j = 0; j < old; j++) {
-      if (state[j] !== USED_SLOT) continue;
-      let i = Ipv4Slots.hash(addr[j], len[j]) & mask;
-      while (this.state[i] === USED_SLOT) i = (i + 1) & mask;
-      this.state[i] = USED_SLOT;
-      this.addr[i] = addr[j];
-      this.len[i] = len[j];
-      this.hops[i * 3] = hops[j * 3];
-      this.hops[i * 3 + 1] = hops[j * 3 + 1];
-      this.hops[i * 3 + 2] = hops[j * 3 + 2];
+    for (let j = 0; j < oldCap; j++) {
+      const src = j * STRIDE;
+      const meta = old[src + 1];
+      if (meta >>> 8 !== USED_SLOT) continue;
+      let i = Ipv4Slots.hash(old[src], meta & 0xff) & mask;
+      while (w[i * STRIDE + 1] >>> 8 === USED_SLOT) i = (i + 1) & mask;
+      const o = i * STRIDE;
+      for (let k = 0; k < STRIDE; k++) w[o + k] = old[src + k];
       this.used++;
     }
   }
@@ -237,20 +240,21 @@ export class RouteTable {
   private set4(prefix: IpPrefix, s: number, nextHops: Hops): RouteChange | undefined {
     const t = this.v4;
     const a = key4(prefix);
-    const slot = nextHops.length > 0 ? t.findOrAdd(a, prefix.len) : t.find(a, prefix.len);
-    if (slot < 0) return undefined;
-    const base = slot * 3;
+    const o = nextHops.length > 0 ? t.findOrAdd(a, prefix.len) : t.find(a, prefix.len);
+    if (o < 0) return undefined;
+    const w = t.w;
+    const base = o + 2;
     let oldSource = -1;
-    for (let i = 0; i < 3; i++) if (t.hops[base + i] !== 0) { oldSource = i; break; }
-    const oldHops = oldSource >= 0 ? this.hopIds.get(t.hops[base + oldSource]) : undefined;
-    const had = t.hops[base + s];
+    for (let i = 0; i < 3; i++) if (w[base + i] !== 0) { oldSource = i; break; }
+    const oldHops = oldSource >= 0 ? this.hopIds.get(w[base + oldSource]) : undefined;
+    const had = w[base + s];
     if (nextHops.length === 0) {
       if (had === 0) return undefined;
-      t.hops[base + s] = 0;
+      w[base + s] = 0;
       this.hopIds.release(had);
-      if (t.hops[base] === 0 && t.hops[base + 1] === 0 && t.hops[base + 2] === 0) t.drop(slot);
+      if (w[base] === 0 && w[base + 1] === 0 && w[base + 2] === 0) t.drop(o);
     } else if (had === 0 || this.hopIds.get(had) !== nextHops) {
-      t.hops[base + s] = this.hopIds.acquire(nextHops);
+      w[base + s] = this.hopIds.acquire(nextHops);
       if (had !== 0) this.hopIds.release(had);
     }
     if (oldSource >= 0 && oldSource < s) return undefined;
@@ -261,7 +265,7 @@ export class RouteTable {
       newHops = nextHops;
     } else {
       for (let i = s + 1; i < 3; i++) {
-        const id = t.hops[base + i];
+        const id = w[base + i];
         if (id !== 0) { newSource = i; newHops = this.hopIds.get(id); break; }
       }
     }
@@ -321,21 +325,22 @@ export class RouteTable {
   }
 
   private candidate4(prefix: IpPrefix, source: number): Hops | undefined {
-    const slot = this.v4.find(key4(prefix), prefix.len);
-    const id = slot < 0 ? 0 : this.v4.hops[slot * 3 + source];
+    const o = this.v4.find(key4(prefix), prefix.len);
+    const id = o < 0 ? 0 : this.v4.w[o + 2 + source];
     return id === 0 ? undefined : this.hopIds.get(id);
   }
 
   /** Calls `fn` for each installed route whose next hops pass `want` (all when absent). */
   private forEachInstalled(fn: (r: TableRoute) => void, want?: (h: Hops) => boolean): void {
     const t = this.v4;
-    for (let slot = 0; slot < t.cap; slot++) {
-      if (t.state[slot] !== USED_SLOT) continue;
+    const w = t.w;
+    for (let o = 0; o < t.cap * STRIDE; o += STRIDE) {
+      if (w[o + 1] >>> 8 !== USED_SLOT) continue;
       for (let i = 0; i < 3; i++) {
-        const id = t.hops[slot * 3 + i];
+        const id = w[o + 2 + i];
         if (id === 0) continue;
         const h = this.hopIds.get(id);
-        if (want === undefined || want(h)) fn({ prefix: prefix4(t.addr[slot], t.len[slot]), source: SOURCES[i], nextHops: h });
+        if (want === undefined || want(h)) fn({ prefix: prefix4(w[o], w[o + 1] & 0xff), source: SOURCES[i], nextHops: h });
         break;
       }
     }

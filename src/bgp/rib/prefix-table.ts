@@ -6,7 +6,10 @@
  * map; `IpPrefix` values are built on demand.
  *
  * The index is an open-addressing hash table in an Int32Array (linear
- * probing, tombstones, load factor at most 1/2). Ids are reference counted by
+ * probing, tombstones, load factor at most 1/2) whose slots hold the id and
+ * the prefix's 32-bit hash side by side: a probe compares the hash in the
+ * slot and reads the id's columns only when it matches (one cache line per
+ * probe instead of four). Ids are reference counted by
  * the tables that hold them and reused after their last reference goes.
  *
  * Not here: ordering (callers sort for display), longest-prefix match (src/fib).
@@ -22,7 +25,8 @@ export class PrefixTable {
   private addr4: Uint32Array = new Uint32Array(1024);
   private refc: Uint32Array = new Uint32Array(1024);
   private readonly v6 = new Map<number, Uint8Array>();
-  private slots = new Int32Array(2048);
+  /** Two words per slot: id + 1 (or EMPTY / TOMB) and the prefix's hash. */
+  private slots = new Int32Array(2 * 2048);
   private used = 0;
   private tombs = 0;
   private readonly free: number[] = [];
@@ -40,12 +44,13 @@ export class PrefixTable {
   /** The id of `p`, or -1. */
   lookup(p: IpPrefix): number {
     if (p.family === 4) return this.find4(ipv4ToNumber(p.bytes), p.len, false);
-    const mask = this.slots.length - 1;
-    let i = hashPrefix(p) & mask;
+    const mask = (this.slots.length >>> 1) - 1;
+    const h = hashPrefix(p) | 0;
+    let i = h & mask;
     for (;;) {
-      const s = this.slots[i];
+      const s = this.slots[2 * i];
       if (s === EMPTY) return -1;
-      if (s !== TOMB && this.equals(s - 1, p)) return s - 1;
+      if (s !== TOMB && this.slots[2 * i + 1] === h && this.equals(s - 1, p)) return s - 1;
       i = (i + 1) & mask;
     }
   }
@@ -53,43 +58,48 @@ export class PrefixTable {
   /** The id of `p`, allocated (with no references) if new. */
   intern(p: IpPrefix): number {
     if (p.family === 4) return this.find4(ipv4ToNumber(p.bytes), p.len, true);
-    const mask = this.slots.length - 1;
-    let i = hashPrefix(p) & mask;
+    const mask = (this.slots.length >>> 1) - 1;
+    const h = hashPrefix(p) | 0;
+    let i = h & mask;
     let tomb = -1;
     for (;;) {
-      const s = this.slots[i];
+      const s = this.slots[2 * i];
       if (s === EMPTY) break;
       if (s === TOMB) { if (tomb < 0) tomb = i; }
-      else if (this.equals(s - 1, p)) return s - 1;
+      else if (this.slots[2 * i + 1] === h && this.equals(s - 1, p)) return s - 1;
       i = (i + 1) & mask;
     }
-    return this.insertAt(this.allocate(p.family, 0, p.len, p.bytes), i, tomb);
+    return this.insertAt(this.allocate(p.family, 0, p.len, p.bytes), i, tomb, h);
   }
 
   /** IPv4 fast path: no allocation, the address as one number. */
   private find4(n: number, len: number, create: boolean): number {
     const slots = this.slots;
-    const mask = slots.length - 1;
-    let i = hash4(n, len) & mask;
+    const mask = (slots.length >>> 1) - 1;
+    const h = hash4(n, len) | 0;
+    let i = h & mask;
     let tomb = -1;
     for (;;) {
-      const s = slots[i];
+      const s = slots[2 * i];
       if (s === EMPTY) break;
       if (s === TOMB) { if (tomb < 0) tomb = i; }
-      else {
+      else if (slots[2 * i + 1] === h) {
         const id = s - 1;
         if (this.addr4[id] === n && this.plen[id] === len && this.fam[id] === 4) return id;
       }
       i = (i + 1) & mask;
     }
     if (!create) return -1;
-    return this.insertAt(this.allocate(4, n, len, undefined), i, tomb);
+    return this.insertAt(this.allocate(4, n, len, undefined), i, tomb, h);
   }
 
-  private insertAt(id: number, empty: number, tomb: number): number {
-    if (tomb >= 0) { this.slots[tomb] = id + 1; this.tombs--; }
-    else { this.slots[empty] = id + 1; this.used++; }
-    if ((this.used + this.tombs) * 2 > this.slots.length) this.rehash();
+  private insertAt(id: number, empty: number, tomb: number, h: number): number {
+    const at = tomb >= 0 ? tomb : empty;
+    if (tomb >= 0) this.tombs--;
+    else this.used++;
+    this.slots[2 * at] = id + 1;
+    this.slots[2 * at + 1] = h;
+    if ((this.used + this.tombs) * 4 > this.slots.length) this.rehash();
     return id;
   }
 
@@ -149,12 +159,12 @@ export class PrefixTable {
   }
 
   private remove(id: number): void {
-    const mask = this.slots.length - 1;
+    const mask = (this.slots.length >>> 1) - 1;
     let i = this.hashOf(id) & mask;
     for (;;) {
-      const s = this.slots[i];
+      const s = this.slots[2 * i];
       if (s === EMPTY) break;
-      if (s === id + 1) { this.slots[i] = TOMB; this.tombs++; break; }
+      if (s === id + 1) { this.slots[2 * i] = TOMB; this.tombs++; break; }
       i = (i + 1) & mask;
     }
     this.fam[id] = 0;
@@ -180,15 +190,17 @@ export class PrefixTable {
   }
 
   private rehash(): void {
-    let size = this.slots.length;
+    let size = this.slots.length >>> 1;
     while (this.live * 4 > size) size *= 2;
-    const slots = new Int32Array(size);
+    const slots = new Int32Array(2 * size);
     const mask = size - 1;
     for (let id = 0; id < this.top; id++) {
       if (this.fam[id] === 0) continue;
-      let i = this.hashOf(id) & mask;
-      while (slots[i] !== EMPTY) i = (i + 1) & mask;
-      slots[i] = id + 1;
+      const h = this.hashOf(id) | 0;
+      let i = h & mask;
+      while (slots[2 * i] !== EMPTY) i = (i + 1) & mask;
+      slots[2 * i] = id + 1;
+      slots[2 * i + 1] = h;
     }
     this.slots = slots;
     this.used = this.live;
