@@ -33,7 +33,7 @@ export interface RawLink {
 
 interface LinkWatchAddon {
   links(): RawLink[];
-  Watch: new (onChanges: (links: RawLink[]) => void) => { close(): void; ref(on: boolean): void };
+  Watch: new (onChanges: (links: RawLink[]) => void) => { close(): void };
   flags: { up: number; running: number; lowerUp: number };
 }
 
@@ -62,7 +62,7 @@ function loadAddon(): LinkWatchAddon {
 }
 
 export class LinkMonitor {
-  private watch?: { close(): void; ref(on: boolean): void };
+  private watch?: { close(): void };
   private readonly state = new Map<string, boolean>();
 
   constructor(private readonly onChange: (s: LinkState) => void) {}

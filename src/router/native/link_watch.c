@@ -15,7 +15,7 @@
  *                      the full state from a fresh dump instead, so the caller
  *                      never misses a final state.
  *   watch.close()      stops the wakeup and closes the socket; idempotent.
- *   watch.ref(bool)    whether the watch keeps the event loop alive.
+ *                      While open, the watch keeps the event loop alive.
  *
  * The same messages `ip monitor link` prints, without a process and without
  * parsing text. Does NOT support: addresses, routes, or any group other than
@@ -294,24 +294,9 @@ static napi_value watch_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value watch_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  watch_t *w = unwrap(env, info, &argc, argv);
-  if (!w) return NULL;
-  bool on = true;
-  if (argc >= 1) napi_get_value_bool(env, argv[0], &on);
-  if (w->poll_open && !w->closed) {
-    if (on) uv_ref((uv_handle_t *)&w->poll);
-    else uv_unref((uv_handle_t *)&w->poll);
-  }
-  return NULL;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"close", NULL, watch_close, NULL, NULL, NULL, napi_default_method, NULL},
-      {"ref", NULL, watch_ref, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_value cls, fn, flags, v;
   NAPI_CALL(env, napi_define_class(env, "Watch", NAPI_AUTO_LENGTH, watch_new, NULL,
