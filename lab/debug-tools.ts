@@ -82,6 +82,10 @@ export async function trace(lab: string, topo: Topology, client: string, address
       if (d.dst !== address) return []; // the reply's way back is not part of the trace
       return [{ router: e.node, ingress: String(d.ingress), ttl: Number(d.ttl), action: String(d.action), prefix: d.prefix as string | undefined, nextHop: d.nextHop as string | undefined, egress: d.egress as string | undefined, reason: d.reason as string | undefined, icmp: d.icmp as string | undefined }];
     });
+    // Path order is TTL order: each router sees the probe with one less. The
+    // routers' clocks and event delivery (a data-plane thread, then the
+    // control channel) can put two hops in the same millisecond either way.
+    hops.sort((a, b) => b.ttl - a.ttl);
     return { client, address, hops, answeredBy, rttMs, notes };
   } finally {
     for (const { c } of clients) {
