@@ -41,6 +41,16 @@ export function prefixWireLen(p: IpPrefix): number {
   return 1 + ((p.len + 7) >>> 3);
 }
 
+/** An IPv4 prefix given as its address (an unsigned 32-bit number) and length, as writePrefix writes it. */
+export function writeIpv4Prefix(w: ByteWriter, addr: number, len: number): void {
+  const n = (len + 7) >>> 3;
+  w.u8(len);
+  for (let k = 0; k < n; k++) {
+    const b = (addr >>> (24 - 8 * k)) & 0xff;
+    w.u8(k === n - 1 && (len & 7) !== 0 ? b & LOW_MASK[len & 7] : b);
+  }
+}
+
 export function writePrefix(w: ByteWriter, p: IpPrefix): void {
   const n = (p.len + 7) >>> 3;
   w.u8(p.len);

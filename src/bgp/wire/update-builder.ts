@@ -12,7 +12,7 @@ import type { IpPrefix } from '../../lib/prefix.js';
 import { encodeAttributes, encodeUpdateParts } from './update.js';
 import { HEADER_LEN, MARKER_LEN, MAX_MESSAGE_LEN } from './header.js';
 import type { ByteWriter } from './bytes.js';
-import { prefixWireLen } from './nlri.js';
+import { prefixWireLen, writeIpv4Prefix } from './nlri.js';
 import { Afi, MessageType, Safi, type CodecContext, type PathAttributes, type UpdateMessage } from './types.js';
 
 /** Body bytes before the attributes and NLRI: withdrawn length (2) and attribute length (2). */
@@ -94,8 +94,6 @@ export interface Ipv4PrefixSource {
   ipv4(id: number): number;
 }
 
-const LOW_MASK = [0x00, 0x80, 0xc0, 0xe0, 0xf0, 0xf8, 0xfc, 0xfe];
-
 /**
  * Appends to `out` the UPDATEs announcing the IPv4 prefixes `ids` of `src`
  * with the encoded attribute block `attrs` (NEXT_HOP included, no MP
@@ -118,13 +116,7 @@ export function appendIpv4Announcements(out: ByteWriter, attrs: Uint8Array, ids:
       const len = src.len(id);
       const n = (len + 7) >>> 3;
       if (size + 1 + n > limit && inThis > 0) break;
-      const a = src.ipv4(id);
-      out.u8(len);
-      for (let k = 0; k < n; k++) {
-        let b = (a >>> (24 - 8 * k)) & 0xff;
-        if (k === n - 1 && (len & 7) !== 0) b &= LOW_MASK[len & 7];
-        out.u8(b);
-      }
+      writeIpv4Prefix(out, src.ipv4(id), len);
       size += 1 + n;
       inThis++;
       i++;
