@@ -165,6 +165,9 @@ export const COMMANDS: Record<string, Command> = {
         try {
           await runPrompt(lab);
         } finally {
+          // The lab must not be left half down: from here until the process exits,
+          // Ctrl-C (or a stray SIGINT) is noted, not obeyed.
+          process.on('SIGINT', () => process.stderr.write('*** interrupt ignored: the lab is going down\n'));
           const t0 = Date.now();
           await teardownLab(lab);
           out(`*** lab ${lab} down in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
