@@ -18,9 +18,10 @@
  * 256-byte chunk (the /16's own, or a shared constant one for a /16 without
  * longer prefixes), with no branch between them; the byte is the next hop + 1
  * for next hops 0-253. /24s holding longer prefixes and next hops of 254 or
- * more go through a small side table. Its limits: at most 32,512 distinct
- * next-hop values of 254 or more present at once and 32,768 /24s holding
- * prefixes longer than /24 (RangeError past them).
+ * more go through a 16-bit block beside the chunk (array reads, no probe).
+ * Its limits: at most 32,512 distinct next-hop values of 254 or more present
+ * at once, 32,768 /24s holding prefixes longer than /24 and 65,535 /16s
+ * holding either (RangeError past them).
  *
  * IPv6 is a DIR-style first level on the top 22 bits (16 MB) with a sorted
  * range list per /22 below it (ipv6-ranges.ts): prefixes of length 23-64 in

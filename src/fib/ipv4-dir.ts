@@ -10,10 +10,12 @@
  *   more, through the table `vals`.
  * - level 2: `l2`, one Uint8Array of 256-byte chunks, one byte per /24 of the
  *   chunk's /16, holding a value index below 255 or 255, "escaped": the
- *   entry's 16-bit code is in a small side table (`esc`, keyed by the entry's
- *   position) and is either a value index of 256 or more or a level-3 chunk
- *   (0x8000 | k). The first 256 chunks (64 KB) are constant, chunk d all d;
- *   the real chunks, one per /16 holding prefixes longer than /16, follow.
+ *   entry's 16-bit code is at the same position in the chunk's wide block
+ *   (`wide`, 256 16-bit codes, made for a chunk at its first escaped entry
+ *   and kept until the chunk goes) and is either a value index of 256 or
+ *   more or a level-3 chunk (0x8000 | k). The first 256 chunks (64 KB) are
+ *   constant, chunk d all d; the real chunks, one per /16 holding prefixes
+ *   longer than /16, follow.
  * - level 1: `l1`, Int32Array(2^16), one entry per /16: the byte offset in
  *   `l2` of the chunk a lookup reads, the /16's own chunk or, for a /16
  *   without longer prefixes, the constant chunk of its value index (255 when
@@ -30,11 +32,15 @@
  * every /24 holding longer prefixes (0.1% of a global table), next hops of 254
  * or more, and a pending bulk load (the constant chunk 255 sends every lookup
  * there until the arrays are built, so the fast path tests nothing else).
+ * That method is small and has no loop (array reads only: the /16's value,
+ * the chunk's wide block, a level-3 chunk): the JIT inlines it into a
+ * caller's lookup loop, and a slow path with a loop in it (the hash probe of
+ * a position-keyed side table, as before) made that loop a third slower.
  *
  * Limits (RangeError on the insert that would pass them): at most 32,512
  * distinct next-hop values of 254 or more present at once (next hops 0-253
- * have fixed indexes), and at most 32,768 /24s holding prefixes longer than
- * /24. Next hops are integers in [0, 2^30).
+ * have fixed indexes), at most 32,768 /24s holding prefixes longer than /24,
+ * and at most 65,535 /16s holding escaped entries. Next hops are integers in [0, 2^30).
  *
  * Updates are incremental and DIR-style (each entry knows the length of the
  * prefix it came from), with an exact-match table (PrefixTable4: prefix and
@@ -74,7 +80,9 @@ const KC = 256;
 /** byte offset of real chunk 0 in `l2` */
 const K2 = KC * (1 << (24 - S1));
 const MAX_L3 = 0x8000;
-/** level-2 byte: the entry's code is in `esc` */
+/** wide blocks (one per chunk holding escaped entries), numbered from 1 */
+const MAX_WIDE = 0xffff;
+/** level-2 byte: the entry's code is in the chunk's wide block */
 const ESC = 255;
 
 export interface Ipv4LpmMemory {
@@ -128,8 +136,13 @@ export class Ipv4Lpm {
   private l2Cnt = new Int32Array(64);
   /** per entry, 4 bits: source prefix length - S1, or 0 when the value is the chunk's default */
   private l2Src = new Uint8Array(64 * SB);
-  /** codes of escaped level-2 entries, keyed by position (length 0) */
-  private readonly esc = new PrefixTable4(64);
+  /** per chunk: its wide block b (256 codes at `wide[b << B2]`), or 0 for none */
+  private l2Wide = new Uint16Array(64);
+  /** wide blocks: the codes of escaped level-2 entries, at their position in the chunk (block 0 unused) */
+  private wide = new Uint16Array(4 * C2);
+  private wideCap = 4;
+  private wideTop = 1;
+  private readonly wideFree: number[] = [];
 
   // level 3
   private l3 = new Uint16Array(256 * 16);
@@ -214,17 +227,34 @@ export class Ipv4Lpm {
 
   private readL2(at: number): number {
     const b = this.l2[at];
-    return b !== ESC ? b : this.esc.get(at, 0);
+    return b !== ESC ? b : this.wide[(this.l2Wide[(at - K2) >>> B2] << B2) | (at & (C2 - 1))];
   }
 
   private writeL2(at: number, code: number): void {
     if (code < ESC) {
-      if (this.l2[at] === ESC) this.esc.delete(at, 0);
       this.l2[at] = code;
-    } else {
-      this.l2[at] = ESC;
-      this.esc.set(at, 0, code);
+      return;
     }
+    const c = (at - K2) >>> B2;
+    let w = this.l2Wide[c];
+    if (w === 0) {
+      w = this.allocWide();
+      this.l2Wide[c] = w;
+    }
+    this.l2[at] = ESC;
+    this.wide[(w << B2) | (at & (C2 - 1))] = code;
+  }
+
+  private allocWide(): number {
+    const f = this.wideFree.pop();
+    if (f !== undefined) return f;
+    if (this.wideTop > MAX_WIDE) throw new RangeError(`more than ${MAX_WIDE} /16s holding escaped entries`);
+    if (this.wideTop === this.wideCap) {
+      const cap = Math.min(MAX_WIDE + 1, Math.ceil(this.wideCap * 1.5));
+      const a = new Uint16Array(cap * C2); a.set(this.wide); this.wide = a;
+      this.wideCap = cap;
+    }
+    return this.wideTop++;
   }
 
   // ---- chunk storage ------------------------------------------------------
@@ -246,6 +276,7 @@ export class Ipv4Lpm {
     this.l2 = l2;
     this.l2Def = g16(this.l2Def, 1);
     this.l2Cnt = g32(this.l2Cnt, 1);
+    this.l2Wide = g16(this.l2Wide, 1);
     this.l2Cap = cap;
   }
 
@@ -347,8 +378,11 @@ export class Ipv4Lpm {
 
   private freeChunk(s1: number, c: number): void {
     this.setL1v(s1, this.vals[this.l2Def[c]]);
-    const l2 = this.l2;
-    for (let j = K2 + c * C2; j < K2 + c * C2 + C2; j++) if (l2[j] === ESC) this.esc.delete(j, 0);
+    const w = this.l2Wide[c];
+    if (w !== 0) {
+      this.wideFree.push(w);
+      this.l2Wide[c] = 0;
+    }
     this.l2Free.push(c);
   }
 
@@ -507,7 +541,9 @@ export class Ipv4Lpm {
     this.l1Len.fill(0);
     this.l2Top = 0;
     this.l2Free.length = 0;
-    this.esc.clear();
+    this.l2Wide.fill(0);
+    this.wideTop = 1;
+    this.wideFree.length = 0;
     this.l3Top = 0;
     this.l3Free.length = 0;
     this.deferred = true;
@@ -586,6 +622,19 @@ export class Ipv4Lpm {
       }
     }
     for (let s = 0; s < L1N; s++) this.l1[s] = Ipv4Lpm.hot(l1v[s]);
+    // Give back the growth slack of the pools the build filled.
+    if (this.wideCap > this.wideTop) {
+      this.wide = this.wide.slice(0, this.wideTop * C2);
+      this.wideCap = this.wideTop;
+    }
+    if (this.l3Cap > this.l3Top && this.l3Top > 0) {
+      const cap = this.l3Top;
+      this.l3 = this.l3.slice(0, cap * 256);
+      this.l3Len = this.l3Len.slice(0, cap * 256);
+      this.l3Def = this.l3Def.slice(0, cap);
+      this.l3Cnt = this.l3Cnt.slice(0, cap);
+      this.l3Cap = cap;
+    }
   }
 
   // ---- lookups -----------------------------------------------------------
@@ -603,7 +652,7 @@ export class Ipv4Lpm {
     }
     const v = this.l1v[addr >>> SH1];
     if (v >= -1) return v;
-    const code = this.esc.get(K2 + ((-2 - v) << B2) + ((addr >>> 8) & (C2 - 1)), 0);
+    const code = this.wide[(this.l2Wide[-2 - v] << B2) | ((addr >>> 8) & (C2 - 1))];
     if (code < 0x8000) return this.vals[code];
     return this.vals[this.l3[((code & 0x7fff) << 8) | (addr & 255)]];
   }
@@ -685,7 +734,7 @@ export class Ipv4Lpm {
 
   memory(): Ipv4LpmMemory {
     const structure = this.l1.byteLength + this.l1Len.byteLength + this.l2.byteLength + this.l2Def.byteLength +
-      this.l2Cnt.byteLength + this.l2Src.byteLength + this.esc.byteLength() + this.l3.byteLength +
+      this.l2Cnt.byteLength + this.l2Src.byteLength + this.l2Wide.byteLength + this.wide.byteLength + this.l3.byteLength +
       this.l3Len.byteLength + this.l3Def.byteLength + this.l3Cnt.byteLength + this.vals.byteLength + this.refs.byteLength +
       this.logA.byteLength + this.logL.byteLength + this.logV.byteLength;
     const table = this.table.byteLength();

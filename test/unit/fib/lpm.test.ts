@@ -99,6 +99,38 @@ describe('IPv4 LPM edges', () => {
 });
 
 describe('IPv4 LPM with more next hops than fit a level-2 byte', () => {
+  it('a /16 whose escaped entries (next hop >= 254, a level-3 /24) all go is reused by another /16 with nothing stale showing', () => {
+    const l = createIpv4Lpm();
+    const ip = (a: number, b: number, c: number, d: number): number => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+    const both = (a: number): number => {
+      const out = new Int32Array(1);
+      l.lookupBatch(Uint32Array.of(a), out);
+      expect(out[0]).toBe(l.lookup(a));
+      return out[0];
+    };
+    l.insert(ip(192, 168, 0, 0), 16, 1); // keeps the table from emptying (an empty table starts afresh)
+    l.insert(ip(10, 1, 5, 0), 24, 500);
+    l.insert(ip(10, 1, 6, 128), 25, 7);
+    l.insert(ip(10, 1, 6, 0), 24, 9);
+    expect([both(ip(10, 1, 5, 1)), both(ip(10, 1, 6, 129)), both(ip(10, 1, 6, 1)), both(ip(10, 1, 7, 1))]).toEqual([500, 7, 9, -1]);
+    l.remove(ip(10, 1, 5, 0), 24);
+    l.remove(ip(10, 1, 6, 128), 25);
+    l.remove(ip(10, 1, 6, 0), 24);
+    expect([both(ip(10, 1, 5, 1)), both(ip(10, 1, 6, 129))]).toEqual([-1, -1]);
+    l.insert(ip(10, 2, 3, 0), 24, 5);
+    expect([both(ip(10, 2, 3, 1)), both(ip(10, 2, 5, 1)), both(ip(10, 2, 6, 129))]).toEqual([5, -1, -1]);
+    l.insert(ip(10, 2, 9, 0), 24, 600);
+    expect([both(ip(10, 2, 9, 1)), both(ip(10, 2, 5, 1))]).toEqual([600, -1]);
+    // Another /16 with an escaped entry at the same position: each keeps its own.
+    l.insert(ip(10, 3, 9, 0), 24, 900);
+    expect([both(ip(10, 2, 9, 1)), both(ip(10, 3, 9, 1))]).toEqual([600, 900]);
+    l.insert(ip(10, 2, 9, 0), 24, 3);
+    expect(both(ip(10, 2, 9, 1))).toBe(3);
+    l.insert(ip(10, 2, 9, 0), 24, 700);
+    l.insert(ip(10, 2, 0, 0), 16, 800);
+    expect([both(ip(10, 2, 9, 1)), both(ip(10, 2, 5, 1)), both(ip(10, 2, 3, 1))]).toEqual([700, 800, 5]);
+  });
+
   it('stays equal to the reference with 1000 distinct next hops, bulk-loaded and then updated', () => {
     const r = rng(7);
     const l = createIpv4Lpm();
