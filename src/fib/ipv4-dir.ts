@@ -648,7 +648,8 @@ export class Ipv4Lpm {
   private escaped(addr: number): number {
     if (this.deferred) {
       this.build();
-      return this.lookup(addr);
+      const e = this.l2[this.l1[addr >>> SH1] | ((addr >>> 8) & (C2 - 1))];
+      if (e < ESC) return e - 1;
     }
     const v = this.l1v[addr >>> SH1];
     if (v >= -1) return v;
