@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ALL = ['fib', 'bgp-fuzz', 'bgp-rib', 'frame-io', 'lab-bringup', 'bgp-propagation', 'forwarding', 'failover'];
+const ALL = ['fib', 'fib-processes', 'bgp-fuzz', 'bgp-rib', 'frame-io', 'lab-bringup', 'bgp-propagation', 'forwarding', 'failover'];
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
