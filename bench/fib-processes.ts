@@ -23,12 +23,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { createIpv4Lpm, type Ipv4Lpm } from '../src/fib/index.js';
+import { createIpv4Lpm } from '../src/fib/index.js';
+import { BATCH, batch4Dir, batches, batch4Ours, single4Dir, single4Ours } from './fib.js';
 import { Dir248 } from './lib/dir-24-8.js';
 import { derivedIpv4Addresses, randomIpv4Addresses, syntheticIpv4Table } from './lib/synthetic-table.js';
 
 const self = fileURLToPath(import.meta.url);
-const BATCH = 256;
 const ROUNDS = 7;
 const KEEP = 5;
 
@@ -41,34 +41,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const mps = (x: number): string => `${(x / 1e6).toFixed(2)} M/s`;
-
-// One timing function per structure keeps each call site monomorphic.
-function singleOurs(l: Ipv4Lpm, a: Uint32Array): number {
-  let acc = 0;
-  const t = performance.now();
-  for (let i = 0; i < a.length; i++) acc += l.lookup(a[i]);
-  const dt = performance.now() - t;
-  if (acc === 0.5) console.log('');
-  return (a.length / dt) * 1000;
-}
-function singleDir(l: Dir248, a: Uint32Array): number {
-  let acc = 0;
-  const t = performance.now();
-  for (let i = 0; i < a.length; i++) acc += l.lookup(a[i]);
-  const dt = performance.now() - t;
-  if (acc === 0.5) console.log('');
-  return (a.length / dt) * 1000;
-}
-function batchOurs(l: Ipv4Lpm, bs: Uint32Array[], out: Int32Array): number {
-  const t = performance.now();
-  for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
-  return ((bs.length * BATCH) / (performance.now() - t)) * 1000;
-}
-function batchDir(l: Dir248, bs: Uint32Array[], out: Int32Array): number {
-  const t = performance.now();
-  for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
-  return ((bs.length * BATCH) / (performance.now() - t)) * 1000;
-}
 
 /** One lean process: build both from the same table, check they agree, time them alternately. */
 function lean(nAddr: number): Rates {
@@ -85,23 +57,18 @@ function lean(nAddr: number): Rates {
       if (ours.lookup(a[i]) !== dir.lookup(a[i])) throw new Error(`mismatch at ${a[i]}`);
     }
   }
-  const split = (a: Uint32Array): Uint32Array[] => {
-    const out: Uint32Array[] = [];
-    for (let i = 0; i + BATCH <= a.length; i += BATCH) out.push(a.subarray(i, i + BATCH));
-    return out;
-  };
-  const bRnd = split(rnd);
-  const bDer = split(der);
+  const bRnd = batches(rnd, 1);
+  const bDer = batches(der, 1);
   const out = new Int32Array(BATCH);
   const r: Record<Kind, { ours: number[]; dir: number[] }> = {
     'single, random': { ours: [], dir: [] }, 'single, table-derived': { ours: [], dir: [] },
     'batch, random': { ours: [], dir: [] }, 'batch, table-derived': { ours: [], dir: [] },
   };
   for (let k = 0; k < ROUNDS; k++) {
-    r['single, random'].ours.push(singleOurs(ours, rnd)); r['single, random'].dir.push(singleDir(dir, rnd));
-    r['single, table-derived'].ours.push(singleOurs(ours, der)); r['single, table-derived'].dir.push(singleDir(dir, der));
-    r['batch, random'].ours.push(batchOurs(ours, bRnd, out)); r['batch, random'].dir.push(batchDir(dir, bRnd, out));
-    r['batch, table-derived'].ours.push(batchOurs(ours, bDer, out)); r['batch, table-derived'].dir.push(batchDir(dir, bDer, out));
+    r['single, random'].ours.push(single4Ours(ours, rnd)); r['single, random'].dir.push(single4Dir(dir, rnd));
+    r['single, table-derived'].ours.push(single4Ours(ours, der)); r['single, table-derived'].dir.push(single4Dir(dir, der));
+    r['batch, random'].ours.push(batch4Ours(ours, bRnd, out)); r['batch, random'].dir.push(batch4Dir(dir, bRnd, out));
+    r['batch, table-derived'].ours.push(batch4Ours(ours, bDer, out)); r['batch, table-derived'].dir.push(batch4Dir(dir, bDer, out));
   }
   const rates = {} as Rates;
   for (const kind of KINDS) rates[kind] = { ours: median(r[kind].ours.slice(-KEEP)), dir: median(r[kind].dir.slice(-KEEP)) };

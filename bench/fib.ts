@@ -238,7 +238,7 @@ interface Row {
   unit: string;
 }
 
-const BATCH = 256;
+export const BATCH = 256;
 
 function gcNow(): boolean {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -266,7 +266,7 @@ const fmtMB = (x: number): string => `${(x / 1048576).toFixed(1)} MB`;
 const fmtRatio = (a: number, b: number | undefined): string => (b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`);
 
 // One timing function per structure keeps each call site monomorphic.
-function single4Ours(l: Ipv4Lpm, a: Uint32Array): number {
+export function single4Ours(l: Ipv4Lpm, a: Uint32Array): number {
   let acc = 0;
   const t = now();
   for (let i = 0; i < a.length; i++) acc += l.lookup(a[i]);
@@ -274,7 +274,7 @@ function single4Ours(l: Ipv4Lpm, a: Uint32Array): number {
   if (acc === 0.5) console.log('');
   return (a.length / dt) * 1000;
 }
-function single4Dir(l: Dir248, a: Uint32Array): number {
+export function single4Dir(l: Dir248, a: Uint32Array): number {
   let acc = 0;
   const t = now();
   for (let i = 0; i < a.length; i++) acc += l.lookup(a[i]);
@@ -308,17 +308,17 @@ function batch4Prev(l: PrevTrie4, bs: Uint32Array[], out: Int32Array): number {
   for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
   return ((bs.length * BATCH) / (now() - t)) * 1000;
 }
-function batches(a: Uint32Array, per: number): Uint32Array[] {
+export function batches(a: Uint32Array, per: number): Uint32Array[] {
   const out: Uint32Array[] = [];
   for (let i = 0; i + BATCH * per <= a.length; i += BATCH * per) out.push(a.subarray(i, i + BATCH * per));
   return out;
 }
-function batch4Ours(l: Ipv4Lpm, bs: Uint32Array[], out: Int32Array): number {
+export function batch4Ours(l: Ipv4Lpm, bs: Uint32Array[], out: Int32Array): number {
   const t = now();
   for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
   return ((bs.length * BATCH) / (now() - t)) * 1000;
 }
-function batch4Dir(l: Dir248, bs: Uint32Array[], out: Int32Array): number {
+export function batch4Dir(l: Dir248, bs: Uint32Array[], out: Int32Array): number {
   const t = now();
   for (let i = 0; i < bs.length; i++) l.lookupBatch(bs[i], out);
   return ((bs.length * BATCH) / (now() - t)) * 1000;

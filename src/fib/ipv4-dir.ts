@@ -34,8 +34,9 @@
  * there until the arrays are built, so the fast path tests nothing else).
  * That method is small and has no loop (array reads only: the /16's value,
  * the chunk's wide block, a level-3 chunk): the JIT inlines it into a
- * caller's lookup loop, and a slow path with a loop in it (the hash probe of
- * a position-keyed side table, as before) made that loop a third slower.
+ * caller's lookup loop, where the hash probe of a position-keyed side table
+ * (as before) put a loop in it; batches were about a quarter faster without
+ * (docs/benchmarks.md).
  *
  * Limits (RangeError on the insert that would pass them): at most 32,512
  * distinct next-hop values of 254 or more present at once (next hops 0-253
