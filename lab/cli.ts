@@ -166,7 +166,7 @@ export const COMMANDS: Record<string, Command> = {
           await runPrompt(lab);
         } finally {
           // The lab must not be left half down: from here until the process exits,
-          // Ctrl-C (or a stray SIGINT) is noted, not obeyed.
+          // Ctrl-C is noted, not obeyed.
           process.on('SIGINT', () => process.stderr.write('*** interrupt ignored: the lab is going down\n'));
           const t0 = Date.now();
           await teardownLab(lab);

@@ -33,11 +33,16 @@ class Pty {
   private mark = 0;
   readonly proc: ResultPromise;
   constructor(command: string) {
-    this.proc = execa('script', ['-qfec', command, '/dev/null'], {
+    // script runs `$SHELL -c COMMAND`. `exec` replaces that shell by the command: a
+    // shell left waiting in the pty's foreground process group also receives the
+    // Ctrl-C typed for `ping` below, and dash then re-raises SIGINT on itself once
+    // the command exits (script's status 130 although the lab exited 0). SHELL is
+    // pinned so the test runs the same under any caller's shell.
+    this.proc = execa('script', ['-qfec', `exec ${command}`, '/dev/null'], {
       cwd: ROOT,
       stdin: 'pipe',
       reject: false,
-      env: { ANYCAST_LAB_RUN_DIR: process.env.ANYCAST_LAB_RUN_DIR, TERM: 'xterm', HOME: iso.dir },
+      env: { ANYCAST_LAB_RUN_DIR: process.env.ANYCAST_LAB_RUN_DIR, TERM: 'xterm', HOME: iso.dir, SHELL: '/bin/sh' },
     });
     this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString('utf8')));
     this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString('utf8')));
