@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "frameio",
-      "sources": ["src/dataplane/native/frame_io.c"],
+      "sources": ["src/dataplane/native/frame_io.c", "src/dataplane/native/xsk.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]
     },

@@ -36,6 +36,7 @@ export function routerConfigFor(lab: string, topo: Topology, node: TopologyNode)
     asn: node.asn,
     routerId: node.routerId ?? node.interfaces.find((i) => i.ipv4)?.ipv4?.split('/')[0] ?? '0.0.0.0',
     dataplane: node.kind === 'router' ? node.dataplane ?? topo.defaults.dataplane : 'kernel',
+    ...(node.frameIo ? { frameIo: node.frameIo } : {}),
     controlSocket: controlSocketOf(lab, node.name),
     interfaces: node.interfaces.map((i) => ({ name: i.name, ipv4: i.ipv4, ipv6: i.ipv6, mtu: i.mtu })),
     neighbors: (node.neighbors ?? []).map((n) => ({ ...n, localAddress6: n.localAddress6 ?? v6Of(n.interface) })),

@@ -215,6 +215,7 @@ export function buildTopology(spec: TopologySpec, loc: Locator): BuildResult {
       ...(n.asn !== undefined ? { asn: n.asn } : {}),
       ...(routerIds.has(n.name) ? { routerId: routerIds.get(n.name) } : {}),
       ...(isRouter ? { dataplane: n.dataplane ?? spec.defaults.dataplane } : {}),
+      ...(isRouter && (n.frameIo ?? spec.defaults.frameIo) ? { frameIo: n.frameIo ?? spec.defaults.frameIo } : {}),
       ...(neighbors.has(n.name) ? { neighbors: neighbors.get(n.name) } : {}),
       ...(n.networks ? { networks: n.networks } : {}),
       ...(n.staticRoutes ? { staticRoutes: n.staticRoutes } : {}),

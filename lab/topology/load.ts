@@ -14,7 +14,7 @@ import { formatPrefix, maskBytes } from '../../src/lib/prefix.js';
 import { buildTopology, DEFAULT_IPV4_POOL, DEFAULT_IPV6_POOL } from './build.js';
 import { readPolicy } from './policy.js';
 import { Locator, type SpecAddress, type SpecLink, type SpecNeighbor, type SpecNode, type TopologySpec } from './spec.js';
-import { TopologyValidationError, type DataplaneMode, type LinkShaping, type NodeKind, type Topology } from './types.js';
+import { TopologyValidationError, type DataplaneMode, type FrameIoMode, type LinkShaping, type NodeKind, type Topology } from './types.js';
 import {
   checkAsn, checkHoldTime, checkMtu, checkName, checkRouterId, parseAddressWithLength, parseDuration, parseHostAddress,
   parseLoss, parsePrefixText, parseRate, type Result,
@@ -25,13 +25,13 @@ export const NODE_KINDS: readonly NodeKind[] = ['host', 'switch', 'router', 'any
 
 export const TOP_KEYS = ['name', 'description', 'addressing', 'defaults', 'nodes', 'links'];
 export const ADDRESSING_KEYS = ['ipv4', 'ipv6'];
-export const DEFAULTS_KEYS = ['dataplane', 'hold', 'keepalive', 'mtu'];
+export const DEFAULTS_KEYS = ['dataplane', 'frame-io', 'hold', 'keepalive', 'mtu'];
 const SPEAKER_KEYS = ['asn', 'router-id', 'neighbors', 'static'];
 /** Keys each node kind accepts (besides `kind`). */
 export const KIND_KEYS: Readonly<Record<NodeKind, readonly string[]>> = {
   host: ['static'],
   switch: [],
-  router: [...SPEAKER_KEYS, 'dataplane', 'networks', 'multipath', 'originate-connected'],
+  router: [...SPEAKER_KEYS, 'dataplane', 'frame-io', 'networks', 'multipath', 'originate-connected'],
   'anycast-server': [...SPEAKER_KEYS, 'anycast'],
   external: [...SPEAKER_KEYS, 'networks'],
   bird: [...SPEAKER_KEYS, 'networks', 'multipath'],
@@ -83,7 +83,7 @@ export function readTopologySpec(text: string, fileName: string) {
   const spec: {
     name: string; origin: string; description?: string;
     addressing: { ipv4: string; ipv6: string };
-    defaults: { dataplane: DataplaneMode; holdTime: number; keepalive: number; mtu: number };
+    defaults: { dataplane: DataplaneMode; frameIo?: FrameIoMode; holdTime: number; keepalive: number; mtu: number };
     nodes: SpecNode[]; links: SpecLink[]; style: 'lab';
   } = {
     name: fallbackName, origin: fileName,
@@ -131,6 +131,7 @@ export function readTopologySpec(text: string, fileName: string) {
           r.checkKeys(ents, DEFAULTS_KEYS, 'defaults');
           for (const d of ents) {
             if (d.key === 'dataplane') { const v = r.check(d.value, d.field, checkDataplane); if (v) spec.defaults.dataplane = v; }
+            if (d.key === 'frame-io') { const v = r.check(d.value, d.field, checkFrameIo); if (v) spec.defaults.frameIo = v; }
             if (d.key === 'hold') { const v = r.check(d.value, d.field, checkHoldTime); if (v !== undefined) spec.defaults.holdTime = v; }
             if (d.key === 'keepalive') { const v = r.check(d.value, d.field, checkKeepalive); if (v !== undefined) { spec.defaults.keepalive = v; keepaliveGiven = true; } }
             if (d.key === 'mtu') { const v = r.check(d.value, d.field, checkMtu); if (v !== undefined) spec.defaults.mtu = v; }
@@ -152,6 +153,10 @@ export function readTopologySpec(text: string, fileName: string) {
     if (!top.some((e) => e.key === 'nodes')) r.err('nodes', `the topology has no 'nodes'`);
   }
   return { spec: spec as TopologySpec, locator, errors: r.errors, syntax: false };
+}
+
+function checkFrameIo(v: unknown): Result<FrameIoMode> {
+  return v === 'af_packet' || v === 'af_xdp' ? { ok: true, value: v } : { ok: false, error: `frame-io must be 'af_packet' or 'af_xdp', got '${String(v)}'` };
 }
 
 function checkDataplane(v: unknown): Result<DataplaneMode> {
@@ -210,6 +215,7 @@ function readNode(r: YamlReader, n: Entry): SpecNode {
       case 'asn': node.asn = r.check(x.value, x.field, checkAsn); break;
       case 'router-id': node.routerId = r.check(x.value, x.field, checkRouterId); break;
       case 'dataplane': node.dataplane = r.check(x.value, x.field, checkDataplane); break;
+      case 'frame-io': node.frameIo = r.check(x.value, x.field, checkFrameIo); break;
       case 'multipath': node.multipath = r.bool(x.value, x.field); break;
       case 'originate-connected': node.originateConnected = r.bool(x.value, x.field); break;
       case 'networks':

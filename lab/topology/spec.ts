@@ -8,7 +8,7 @@
  *
  * Not here: parsing (load.ts, mininet.ts) and derivation (build.ts).
  */
-import type { DataplaneMode, LinkShaping, NodeKind, PolicySpec, TopologyError } from './types.js';
+import type { DataplaneMode, FrameIoMode, LinkShaping, NodeKind, PolicySpec, TopologyError } from './types.js';
 
 export interface SpecAddress {
   readonly ipv4?: string;
@@ -34,6 +34,7 @@ export interface SpecNode {
   readonly asn?: number;
   readonly routerId?: string;
   readonly dataplane?: DataplaneMode;
+  readonly frameIo?: FrameIoMode;
   readonly networks?: readonly string[];
   readonly staticRoutes?: readonly { readonly prefix: string; readonly via: string }[];
   readonly neighbors?: readonly SpecNeighbor[];
@@ -67,7 +68,7 @@ export interface TopologySpec {
   readonly origin: string;
   readonly description?: string;
   readonly addressing: { readonly ipv4: string; readonly ipv6: string };
-  readonly defaults: { readonly dataplane: DataplaneMode; readonly holdTime: number; readonly keepalive: number; readonly mtu: number };
+  readonly defaults: { readonly dataplane: DataplaneMode; readonly frameIo?: FrameIoMode; readonly holdTime: number; readonly keepalive: number; readonly mtu: number };
   readonly nodes: readonly SpecNode[];
   readonly links: readonly SpecLink[];
   /**

@@ -12,6 +12,8 @@
 export type NodeKind = 'host' | 'switch' | 'router' | 'anycast-server' | 'external' | 'bird' | 'frr';
 
 export type DataplaneMode = 'userspace' | 'kernel';
+/** How a userspace data plane receives transit frames: AF_PACKET (default) or AF_XDP (src/dataplane/native/xsk.c). */
+export type FrameIoMode = 'af_packet' | 'af_xdp';
 
 /** Where a value came from, for error messages: file, line, field. */
 export interface SourceRef {
@@ -52,6 +54,8 @@ export interface TopologyNode {
   /** Dotted quad; default derived from the node's first IPv4 address. */
   readonly routerId?: string;
   readonly dataplane?: DataplaneMode;
+  /** Routers with a userspace data plane: how transit frames arrive (default af_packet). */
+  readonly frameIo?: FrameIoMode;
   readonly neighbors?: readonly BgpNeighbor[];
   /** Prefixes a router originates besides its connected ones. */
   readonly networks?: readonly string[];

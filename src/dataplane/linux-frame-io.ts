@@ -15,6 +15,11 @@
  * port's slots, or a TPACKET_V2 receive ring read in place. In ring mode the
  * ring, not SO_RCVBUF, bounds what may wait unread.
  *
+ * AF_XDP (LinuxOpenOptions.xdp): transit frames come from an XDP program
+ * through an AF_XDP socket, read in place like the ring; frames for the
+ * router itself, ARP, neighbour discovery and multicast still arrive on the
+ * AF_PACKET socket; everything leaves by AF_PACKET (see xsk.c).
+ *
  * Does NOT support: TPACKET_V3, TX rings, fanout, re-inserting stripped VLAN
  * tags (the receive path strips 802.1Q tags; FrameFlag.vlan reports them).
  */
@@ -32,6 +37,7 @@ import {
   type FramePortCounters,
   type OpenOptions,
 } from './frame-io.js';
+import { ipv4ToNumber, numberToIpv4, parseAddress } from '../lib/prefix.js';
 
 export interface LinuxFrameIoOptions {
   /**
@@ -60,6 +66,16 @@ export interface LinuxOpenOptions extends OpenOptions {
   readonly ringFrames?: number;
   /** Receive batches drained per wakeup before yielding to the event loop (default 16). */
   readonly maxBatchesPerWakeup?: number;
+  /**
+   * Receive transit frames through AF_XDP: an XDP program on the interface
+   * redirects IPv4/IPv6 frames to this port's MAC whose destination is not
+   * in `localAddresses` (nor multicast or link-local) into an AF_XDP
+   * socket. 'auto': native mode where the driver has it, else generic.
+   * Not with ringFrames.
+   */
+  readonly xdp?: 'auto' | 'native' | 'generic';
+  /** With xdp: the router's own addresses, 16 bytes each (IPv4 as ::ffff:a.b.c.d); see ownAddressKeys. */
+  readonly localAddresses?: Uint8Array;
 }
 
 /** What the addon's Port object exposes (see frame_io.c). */
@@ -75,6 +91,8 @@ interface NativePort {
   readonly sndbuf: number;
   readonly vnetHeader: boolean;
   readonly ringFrames: number;
+  /** '' (AF_PACKET only), 'native' or 'generic': how the XDP program is attached. */
+  readonly xdp: string;
   readonly rxBuffer: ArrayBuffer;
   readonly meta: ArrayBuffer;
   readonly txBuffer: ArrayBuffer;
@@ -82,6 +100,7 @@ interface NativePort {
   readonly counters: ArrayBuffer;
   recv(): number;
   release(): void;
+  setLocalAddresses(addresses: Uint8Array): void;
   send(count: number): number;
   stats(): void;
   poll(callback: (() => void) | null): void;
@@ -155,8 +174,10 @@ class LinuxFramePort implements FramePort {
   private readonly txSlots: number;
   private readonly counterView: Float64Array;
   private readonly maxBatches: number;
-  /** Receiving through a TPACKET_V2 ring (frames read in place). */
+  /** Receiving in place (TPACKET_V2 ring or AF_XDP): frames go back at the next receive or release. */
   readonly ring: boolean;
+  /** '' or how the XDP program is attached ('native', 'generic'). */
+  readonly xdp: string;
   private pending = 0;
   private flushScheduled = false;
   private handler: FrameHandler | null = null;
@@ -181,7 +202,8 @@ class LinuxFramePort implements FramePort {
       const i = META_FIELDS.indexOf(name);
       return meta.subarray(i * slots, (i + 1) * slots);
     };
-    this.ring = native.ringFrames > 0;
+    this.xdp = native.xdp;
+    this.ring = native.ringFrames > 0 || native.xdp !== '';
     this.batch = {
       count: 0,
       buffer: new Uint8Array(native.rxBuffer),
@@ -204,6 +226,11 @@ class LinuxFramePort implements FramePort {
     if (this.closed) throw new Error(`frame-io: port ${this.name} is closed`);
     this.handler = handler;
     this.native.poll(handler ? this.onReadable : null);
+  }
+
+  /** With xdp: replaces the addresses the XDP program leaves to the kernel. */
+  setLocalAddresses(addresses: Uint8Array): void {
+    if (!this.closed) this.native.setLocalAddresses(addresses);
   }
 
   /** Whether an active port keeps the process alive (default true). */
@@ -285,6 +312,32 @@ class LinuxFramePort implements FramePort {
     this.native.close();
     this.owner.forget(this);
   }
+}
+
+/**
+ * The XDP program's own-address keys for a router: every address of its
+ * interfaces and each IPv4 subnet's broadcast address, 16 bytes each, IPv4
+ * as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
+ */
+export function ownAddressKeys(interfaces: readonly { readonly ipv4?: readonly string[]; readonly ipv6?: readonly string[] }[]): Uint8Array {
+  const keys: Uint8Array[] = [];
+  const mapped = (b: Uint8Array) => Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...b]);
+  for (const text of interfaces.flatMap((i) => [...(i.ipv4 ?? []), ...(i.ipv6 ?? [])])) {
+    const [addrText, lenText] = text.split('/');
+    const a = parseAddress(addrText);
+    if (!a.ok) throw new Error(`frame-io: ${a.error}`);
+    if (a.value.family === 6) {
+      keys.push(a.value.bytes);
+      continue;
+    }
+    keys.push(mapped(a.value.bytes));
+    const len = lenText === undefined ? 32 : Number(lenText);
+    // The subnet's broadcast address is the kernel's too (RFC 919/922); /31 and /32 have none.
+    if (len <= 30) keys.push(mapped(numberToIpv4((ipv4ToNumber(a.value.bytes) | (0xffffffff >>> len)) >>> 0)));
+  }
+  const out = new Uint8Array(keys.length * 16);
+  keys.forEach((k, j) => out.set(k, j * 16));
+  return out;
 }
 
 export class LinuxFrameIo implements FrameIo {

@@ -35,7 +35,7 @@ import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Dataplane, type DataplaneInterface, type DataplaneCountersSnapshot, type IcmpRateLimit, type NeighborInfo, type NeighborOptions, type TraceFilter, type TraceRecord } from './dataplane.js';
-import { LinuxFrameIo, type LinuxOpenOptions } from './linux-frame-io.js';
+import { LinuxFrameIo, ownAddressKeys, type LinuxOpenOptions } from './linux-frame-io.js';
 import { RouteBatchDecoder, type BatchMessage, type RawRouteChange } from './route-batch.js';
 import { ThreadFib } from './thread-fib.js';
 
@@ -95,7 +95,8 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
       io: new LinuxFrameIo({ netns: cfg.netns }),
       interfaces: cfg.interfaces,
       routes: lookup,
-      openOptions: cfg.openOptions,
+      // AF_XDP: the program leaves the router's own addresses to the kernel.
+      openOptions: cfg.openOptions?.xdp ? { ...cfg.openOptions, localAddresses: ownAddressKeys(cfg.interfaces) } : cfg.openOptions,
       icmpRateLimit: cfg.icmpRateLimit,
       neighbor: cfg.neighbor,
       tickMs: cfg.tickMs,

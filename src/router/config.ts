@@ -89,6 +89,12 @@ export interface RouterConfig {
   readonly routerId: string;
   readonly dataplane: 'kernel' | 'userspace';
   /**
+   * How the userspace data plane receives transit frames: 'af_packet'
+   * (default) or 'af_xdp' (an XDP program hands them to an AF_XDP socket;
+   * the kernel's taps, tcpdump included, no longer see them arrive).
+   */
+  readonly frameIo?: 'af_packet' | 'af_xdp';
+  /**
    * Mirror static and BGP routes into the namespace's kernel table (default
    * true). Off for very large tables (the propagation benchmark), where the
    * copy would cost more than the BGP work; the router's own traffic then

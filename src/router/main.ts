@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   const dataplane = cfg.dataplane === 'userspace'
     ? await DataplaneThread.start({
       interfaces: cfg.interfaces.map((i) => ({ name: i.name, ipv4: i.ipv4 ? [i.ipv4] : [], ipv6: i.ipv6 ? [i.ipv6] : [], mtu: i.mtu })),
+      ...(cfg.frameIo === 'af_xdp' ? { openOptions: { xdp: 'auto' as const } } : {}),
       onTrace: (record) => control.emit({ type: 'trace', detail: { ...record } }),
       onFailure: (err) => {
         // Never forward nothing silently: the lab's supervision sees the exit.

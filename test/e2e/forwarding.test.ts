@@ -13,10 +13,12 @@
 // through our own addon (raw IP sockets cannot send a bad header checksum or
 // a wrong total length), as robustness.md's data-plane rules ask.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
-import { LinuxFrameIo, type LinuxFramePort, type LinuxOpenOptions } from '../../src/dataplane/linux-frame-io.js';
+import { LinuxFrameIo, ownAddressKeys, type LinuxFramePort, type LinuxOpenOptions } from '../../src/dataplane/linux-frame-io.js';
 import { setU16 } from '../../src/lib/bytes.js';
 import { internetChecksum } from '../../src/lib/checksum.js';
 import { formatMac } from '../../src/lib/mac.js';
@@ -333,6 +335,29 @@ describe.skipIf(!root)('userspace forwarding between namespaces', () => {
     expect(dp2.counters().interfaces.find((i) => i.name === 'r2b')!.forwarded).toBeGreaterThanOrEqual(5);
   });
 
+  it('r2 restarted on AF_XDP (transit through an XDP program and an AF_XDP socket) forwards both families; pings to r2 itself and its ARP/ND still reach its kernel', async () => {
+    dp2!.close();
+    await ip('-n', NS.r2, 'neigh', 'flush', 'all');
+    dp2 = startR2({ xdp: 'auto', localAddresses: ownAddressKeys([{ ipv4: ['10.2.0.2/24'], ipv6: ['2001:db8:2::2/64'] }, { ipv4: ['10.3.0.1/24'], ipv6: ['2001:db8:3::1/64'] }]) });
+    for (const dev of ['r2a', 'r2b']) expect(await ip('-n', NS.r2, 'link', 'show', 'dev', dev)).toMatch(/prog\/xdp .*name lab_transit/);
+    const rx = () => ['r2a', 'r2b'].map((n) => dp2!.counters().ports[n].rxFrames);
+    const rxBefore = rx();
+    const out = await inNs(NS.cl, ['ping', '-n', '-c', '3', '-i', '0.2', '-W', '2', '10.3.0.2'], false);
+    expect(out.stdout).toMatch(/3 received/);
+    const six = await inNs(NS.cl, ['ping', '-6', '-n', '-c', '2', '-i', '0.2', '-W', '2', '2001:db8:3::2'], false);
+    expect(six.stdout).toMatch(/2 received/);
+    // Addressed to r2 itself: the program passes them to r2's kernel, which answers.
+    for (const to of ['10.2.0.2', '10.3.0.1', '2001:db8:3::1']) {
+      expect((await inNs(NS.cl, ['ping', '-n', '-c', '1', '-W', '2', to], false)).stdout).toMatch(/1 received/);
+    }
+    expect(dp2.counters().interfaces.find((i) => i.name === 'r2b')!.forwarded).toBeGreaterThanOrEqual(5);
+    // Transit and own traffic both crossed the ports (the frames own to r2 by the AF_PACKET socket).
+    rx().forEach((n, k) => expect(n - rxBefore[k]).toBeGreaterThanOrEqual(5));
+    dp2.close();
+    expect(await ip('-n', NS.r2, 'link', 'show', 'dev', 'r2a')).not.toMatch(/prog\/xdp/);
+    dp2 = startR2();
+  });
+
   it('with r1\'s data plane stopped, nothing crosses r1: the kernel does not forward', async () => {
     dp1!.close();
     const out = await inNs(NS.cl, ['ping', '-n', '-c', '2', '-i', '0.2', '-W', '1', '10.3.0.2'], false);
@@ -346,8 +371,12 @@ describe.skipIf(!root)('userspace forwarding between namespaces', () => {
 // chain topology: client - r1 - r2 - r3 - server, eBGP), data plane in
 // userspace: traceroute lists every router, the routers' kernels forward
 // nothing while our counters move, and stopping r2's process stops transit.
-describe.runIf(root)('userspace forwarding in a lab of router processes', () => {
-  const labName = uniqueLabName('fw');
+// With `frame-io: af_xdp` the same holds: transit arrives through each
+// router's XDP program and AF_XDP socket, while BGP, ARP/ND and pings to the
+// routers take the kernel's path.
+for (const frameIo of ['af_packet', 'af_xdp'] as const)
+describe.runIf(root)(`userspace forwarding in a lab of router processes (frame-io ${frameIo})`, () => {
+  const labName = uniqueLabName(frameIo === 'af_xdp' ? 'fx' : 'fw');
   let iso: { dir: string; cleanup: () => void };
   const nsOf = (node: string) => `${labName}-${node}`;
   const sock = (node: string) => `${process.env.ANYCAST_LAB_RUN_DIR}/${labName}/${node}.sock`;
@@ -369,7 +398,12 @@ describe.runIf(root)('userspace forwarding in a lab of router processes', () => 
   beforeAll(async () => {
     iso = isolateRunDir();
     await ensureBuilt();
-    await lab(['up', 'topologies/chain.yaml', '--name', labName]);
+    let file = 'topologies/chain.yaml';
+    if (frameIo === 'af_xdp') {
+      file = join(iso.dir, 'chain-xdp.yaml');
+      writeFileSync(file, `${readFileSync('topologies/chain.yaml', 'utf8')}\ndefaults:\n  frame-io: af_xdp\n`);
+    }
+    await lab(['up', file, '--name', labName]);
     await lab(['wait', '--converged', '--lab', labName, '--timeout', '30']);
   }, 120_000);
 
@@ -405,6 +439,21 @@ describe.runIf(root)('userspace forwarding in a lab of router processes', () => 
       expect(after[k].IpForwDatagrams ?? 0).toBe(before[k].IpForwDatagrams ?? 0);
       expect(after[k].Ip6OutForwDatagrams ?? 0).toBe(before[k].Ip6OutForwDatagrams ?? 0);
       expect(forwarded(oursAfter[k]) - forwarded(ours[k])).toBeGreaterThanOrEqual(18);
+    }
+  });
+
+  it.runIf(frameIo === 'af_xdp')('every router interface carries the XDP program; the client pings each router\'s own addresses (left to the kernel)', async () => {
+    for (const r of ['r1', 'r2', 'r3']) {
+      const links = JSON.parse(String((await execa('ip', ['-n', nsOf(r), '-json', 'link', 'show'])).stdout)) as { ifname: string; xdp?: { prog?: { name: string } } }[];
+      const eths = links.filter((l) => l.ifname !== 'lo');
+      expect(eths.length).toBeGreaterThanOrEqual(2);
+      for (const l of eths) expect(l.xdp?.prog?.name, `${r} ${l.ifname}`).toBe('lab_transit');
+      const own = [...await addrs(r, '-4'), ...await addrs(r, '-6')].filter((a) => a !== undefined);
+      expect(own.length).toBeGreaterThanOrEqual(4);
+      for (const a of own) {
+        const p = await execa('ip', ['netns', 'exec', nsOf('client'), 'ping', '-n', '-c', '1', '-W', '2', a], { reject: false });
+        expect(String(p.stdout), `${r} ${a}`).toMatch(/1 received/);
+      }
     }
   });
 

@@ -28,6 +28,12 @@
  * by an async cleanup hook, which the environment waits for before it
  * unloads the library: its poll handle's close callback runs first.
  *
+ * AF_XDP (option `xdp`, see xsk.c): transit frames arrive through an XDP
+ * program and an AF_XDP socket into a UMEM that follows the copy slots in
+ * the same rxBuffer, read in place like the ring; everything else still
+ * arrives on the AF_PACKET socket, and every frame leaves by it. One wakeup
+ * for both: an epoll set holding the two sockets, polled by libuv.
+ *
  * Does NOT support: TPACKET_V3 blocks (their block timeout adds up to a
  * millisecond of latency), TX rings, fanout, BPF filters, GSO on send (every
  * frame sent carries an all-zero virtio header), re-inserting a VLAN tag
@@ -61,10 +67,13 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
+
+#include "xsk.h"
 
 /* ---- layout shared with JavaScript ---- */
 
@@ -143,6 +152,15 @@ typedef struct port {
   uint32_t ring_frames, frame_size, frames_per_block, block_size;
   uint32_t cursor; /* next ring frame to read */
   uint32_t held;   /* frames handed to JavaScript by the last recv, not yet given back */
+
+  /* AF_XDP receive path, when open with `xdp` (xsk.fd >= 0): rx is `region`,
+   * the copy slots first, the UMEM at umem_off */
+  xsk_t xsk;
+  uint8_t *region;
+  size_t region_bytes;
+  uint32_t umem_off;
+  uint64_t xsk_drops_seen;
+  int poll_fd; /* what libuv polls: fd, or an epoll set of fd and xsk.fd */
 
   /* JavaScript side */
   napi_env env;
@@ -276,6 +294,9 @@ static void close_port(port_t *p) {
     close(p->fd);
   }
   p->fd = -1;
+  xsk_close(&p->xsk);
+  if (p->poll_fd >= 0 && p->region) close(p->poll_fd);
+  p->poll_fd = -1;
 }
 
 static void finalize_port(napi_env env, void *data, void *hint) {
@@ -372,6 +393,8 @@ typedef struct open_params {
   int use_index, promisc, qdisc_bypass, vnet, rcvbuf, sndbuf;
   uint32_t slot_size;   /* 0: from the MTU */
   uint32_t ring_frames; /* 0: recvmmsg into slots; else a TPACKET_V2 receive ring of this many frames */
+  uint32_t slots;
+  int xdp_mode; /* -1: no AF_XDP; else XSK_MODE_* */
 } open_params_t;
 
 typedef struct open_result {
@@ -385,6 +408,12 @@ typedef struct open_result {
   uint8_t *ring;
   size_t ring_bytes;
   uint32_t ring_frames, frame_size, frames_per_block, block_size;
+  /* AF_XDP, when asked for: the region (copy slots, then UMEM) and the XSK */
+  uint8_t *region;
+  size_t region_bytes;
+  uint32_t umem_off;
+  xsk_t xsk;
+  const char *verifier_log;
 } open_result_t;
 
 static int open_socket(const open_params_t *o, open_result_t *r) {
@@ -392,6 +421,7 @@ static int open_socket(const open_params_t *o, open_result_t *r) {
   int vnet = o->vnet;
   memset(r, 0, sizeof *r);
   r->fd = -1;
+  xsk_init(&r->xsk);
   if (o->use_index) {
     if (if_indextoname(o->index, r->ifname) == NULL) {
       r->step = "if_indextoname";
@@ -429,6 +459,14 @@ static int open_socket(const open_params_t *o, open_result_t *r) {
     r->ring = NULL;                              \
     close(fd);                                   \
     return -1;                                   \
+  } while (0)
+#define FAIL_XDP(s)                                  \
+  do {                                               \
+    int e_ = errno;                                  \
+    if (r->region) munmap(r->region, r->region_bytes); \
+    r->region = NULL;                                \
+    errno = e_;                                      \
+    FAIL(s);                                         \
   } while (0)
   if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0) FAIL("setsockopt(PACKET_AUXDATA)");
   if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
@@ -493,6 +531,22 @@ static int open_socket(const open_params_t *o, open_result_t *r) {
     if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) != 0)
       FAIL("setsockopt(PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC)");
   }
+  if (o->xdp_mode >= 0) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t copy = (((size_t)o->slots * slot_size) + page - 1) / page * page;
+    size_t bytes = copy + xsk_umem_bytes((uint32_t)r->mtu);
+    void *region = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (region == MAP_FAILED) FAIL("mmap(AF_XDP UMEM)");
+    r->region = region;
+    r->region_bytes = bytes;
+    r->umem_off = (uint32_t)copy;
+    const char *step = NULL;
+    if (xsk_open(&r->xsk, r->ifindex, r->mac, (uint32_t)r->mtu, o->xdp_mode, r->region + copy, &step) != 0) {
+      r->verifier_log = r->xsk.verifier_log;
+      FAIL_XDP(step);
+    }
+  }
+#undef FAIL_XDP
 #undef FAIL
   r->fd = fd;
   r->vnet = vnet;
@@ -503,6 +557,9 @@ static int open_socket(const open_params_t *o, open_result_t *r) {
 static void discard_open(open_result_t *r) {
   if (r->ring) munmap(r->ring, r->ring_bytes);
   r->ring = NULL;
+  xsk_close(&r->xsk);
+  if (r->region) munmap(r->region, r->region_bytes);
+  r->region = NULL;
   if (r->fd >= 0) close(r->fd);
   r->fd = -1;
 }
@@ -557,6 +614,47 @@ static napi_value set_prop_u32(napi_env env, napi_value obj, const char *key, ui
   napi_create_uint32(env, v, &n);
   napi_set_named_property(env, obj, key, n);
   return n;
+}
+
+/* Sets the XDP program's own-address set from a Uint8Array of 16-byte
+ * addresses. Returns 0, or -1 with a JavaScript exception pending. */
+static int set_local_addresses(napi_env env, port_t *p, napi_value v) {
+  bool is_ta = false;
+  napi_is_typedarray(env, v, &is_ta);
+  if (!is_ta) {
+    napi_throw_type_error(env, NULL, "frame-io: localAddresses must be a Uint8Array of 16-byte addresses");
+    return -1;
+  }
+  napi_typedarray_type tt;
+  size_t len = 0;
+  void *data = NULL;
+  napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL);
+  if (tt != napi_uint8_array || len % 16 != 0 || len / 16 > XSK_MAX_LOCAL) {
+    napi_throw_range_error(env, NULL, "frame-io: localAddresses must be a Uint8Array of at most 256 16-byte addresses");
+    return -1;
+  }
+  if (p->xsk.fd < 0) return 0;
+  if (xsk_set_local(&p->xsk, data, (uint32_t)(len / 16)) != 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "frame-io: updating the XDP program's own addresses failed: %s", strerror(errno));
+    napi_throw_error(env, NULL, msg);
+    return -1;
+  }
+  return 0;
+}
+
+/* port.setLocalAddresses(Uint8Array): the addresses the XDP program leaves to the kernel. */
+static napi_value port_set_local(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  port_t *p = unwrap(env, info, &argc, argv);
+  if (!p) return NULL;
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "frame-io: setLocalAddresses(Uint8Array)");
+    return NULL;
+  }
+  set_local_addresses(env, p, argv[0]);
+  return NULL;
 }
 
 /* new Port(nameOrIndex, options?) */
@@ -617,8 +715,24 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   uint32_t ring_frames = 0;
   get_opt_u32(env, opts, "ringFrames", &ring_frames);
   if (ring_frames > 1u << 20) ring_frames = 1u << 20;
+  int xdp_mode = -1;
+  char *xdp = get_opt_string(env, opts, "xdp");
+  if (xdp) {
+    if (!strcmp(xdp, "auto")) xdp_mode = XSK_MODE_AUTO;
+    else if (!strcmp(xdp, "native")) xdp_mode = XSK_MODE_NATIVE;
+    else if (!strcmp(xdp, "generic")) xdp_mode = XSK_MODE_GENERIC;
+    free(xdp);
+    if (xdp_mode < 0) {
+      napi_throw_range_error(env, NULL, "frame-io: xdp must be 'auto', 'native' or 'generic'");
+      return NULL;
+    }
+    if (ring_frames) {
+      napi_throw_range_error(env, NULL, "frame-io: xdp and ringFrames cannot be combined");
+      return NULL;
+    }
+  }
   char *netns = get_opt_string(env, opts, "netns");
-  open_params_t params = {name, index, use_index, promisc, qdisc_bypass, vnet, (int)rcvbuf, (int)sndbuf, slot_size, ring_frames};
+  open_params_t params = {name, index, use_index, promisc, qdisc_bypass, vnet, (int)rcvbuf, (int)sndbuf, slot_size, ring_frames, slots, xdp_mode};
 
   open_result_t r;
   int rc;
@@ -635,6 +749,7 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
     else
       snprintf(what, sizeof what, "%s%s%s", name, netns ? " in " : "", netns ? netns : "");
     free(netns);
+    if (r.verifier_log && r.verifier_log[0]) fprintf(stderr, "frame-io: the verifier refused the XDP program:\n%s\n", r.verifier_log);
     return throw_open_error(env, what, r.step ? r.step : "unknown step", r.err);
   }
   free(netns);
@@ -648,6 +763,8 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
     return NULL;
   }
   p->fd = r.fd;
+  p->poll_fd = r.fd;
+  xsk_init(&p->xsk);
   p->ifindex = r.ifindex;
   p->mtu = r.mtu;
   p->vnet = r.vnet;
@@ -689,6 +806,40 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
     p->frame_size = r.frame_size;
     p->frames_per_block = r.frames_per_block;
     p->block_size = r.block_size;
+  } else if (r.region) {
+    if (napi_create_external_arraybuffer(env, r.region, r.region_bytes, ring_finalize, (void *)(uintptr_t)r.region_bytes,
+                                         &rx_ab) != napi_ok ||
+        napi_create_reference(env, rx_ab, 1, &p->buffers[0]) != napi_ok) {
+      discard_open(&r);
+      release_js(p);
+      free_port_memory(p);
+      throw_last(env, "napi_create_external_arraybuffer");
+      return NULL;
+    }
+    p->rx = p->region = r.region;
+    p->region_bytes = r.region_bytes;
+    p->umem_off = r.umem_off;
+    r.region = NULL; /* the ArrayBuffer owns the mapping now */
+    p->xsk = r.xsk;
+    xsk_init(&r.xsk);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.fd = p->fd;
+    int ok = ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, p->fd, &ev) == 0;
+    ev.data.fd = p->xsk.fd;
+    ok = ok && epoll_ctl(ep, EPOLL_CTL_ADD, p->xsk.fd, &ev) == 0;
+    if (!ok) {
+      int e = errno;
+      if (ep >= 0) close(ep);
+      xsk_close(&p->xsk);
+      close(p->fd);
+      p->fd = -1;
+      p->closed = 1;
+      release_js(p);
+      free_port_memory(p);
+      return throw_open_error(env, name, "epoll_create1/epoll_ctl", e);
+    }
+    p->poll_fd = ep;
   } else {
     p->rx = make_buffer(env, (size_t)slots * slot_size, &p->buffers[0], &rx_ab);
   }
@@ -745,6 +896,19 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
+  if (p->xsk.fd >= 0 && opts) {
+    bool has = false;
+    napi_has_named_property(env, opts, "localAddresses", &has);
+    if (has) {
+      napi_value la;
+      napi_get_named_property(env, opts, "localAddresses", &la);
+      if (set_local_addresses(env, p, la) != 0) {
+        close_port(p);
+        return NULL;
+      }
+    }
+  }
+
   napi_value v;
   napi_create_string_utf8(env, p->ifname, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, self, "name", v);
@@ -756,6 +920,8 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   napi_get_boolean(env, p->vnet != 0, &v);
   napi_set_named_property(env, self, "vnetHeader", v);
   set_prop_u32(env, self, "ringFrames", p->ring_frames);
+  napi_create_string_utf8(env, p->xsk.fd < 0 ? "" : p->xsk.native ? "native" : "generic", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, self, "xdp", v);
   napi_value mac_ab, mac;
   void *mac_data;
   napi_create_arraybuffer(env, 6, &mac_data, &mac_ab);
@@ -864,6 +1030,33 @@ static napi_value port_recv(napi_env env, napi_callback_info info) {
     napi_value out;
     napi_create_int32(env, n, &out);
     return out;
+  }
+  if (p->xsk.fd >= 0 && !p->closed) {
+    const uint32_t S = p->slots;
+    int32_t *off = p->meta + META_OFFSET * S, *len = p->meta + META_LENGTH * S;
+    n = (int)xsk_recv(&p->xsk, S, off, len);
+    if (n > 0) {
+      double bytes = 0;
+      for (int i = 0; i < n; i++) {
+        off[i] += (int32_t)p->umem_off;
+        bytes += len[i];
+        p->meta[META_WIRE_LENGTH * S + i] = len[i];
+        p->meta[META_PKT_TYPE * S + i] = PACKET_HOST; /* the program redirects only frames to our MAC */
+        p->meta[META_FLAGS * S + i] = 0;
+        p->meta[META_CSUM_START * S + i] = -1;
+        p->meta[META_CSUM_OFFSET * S + i] = -1;
+        p->meta[META_VLAN_TCI * S + i] = 0;
+        p->meta[META_VLAN_TPID * S + i] = 0;
+      }
+      p->counters[C_RX_FRAMES] += n;
+      p->counters[C_RX_BYTES] += bytes;
+      p->counters[C_RX_BATCHES] += 1;
+      napi_value out;
+      napi_create_int32(env, n, &out);
+      return out;
+    }
+    /* Nothing from the XSK: the AF_PACKET socket, whose frames sit in the copy slots. */
+    for (uint32_t i = 0; i < S; i++) off[i] = (int32_t)(i * p->slot_size);
   }
   if (!p->closed) {
     for (uint32_t i = 0; i < p->slots; i++) {
@@ -992,6 +1185,7 @@ static napi_value port_release(napi_env env, napi_callback_info info) {
   port_t *p = unwrap(env, info, &argc, NULL);
   if (!p) return NULL;
   if (p->ring && !p->closed) ring_release(p);
+  if (p->xsk.fd >= 0 && !p->closed) xsk_release(&p->xsk);
   return NULL;
 }
 
@@ -1006,6 +1200,11 @@ static napi_value port_stats(napi_env env, napi_callback_info info) {
     if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
       p->counters[C_KERNEL_PACKETS] += st.tp_packets;
       p->counters[C_KERNEL_DROPS] += st.tp_drops;
+    }
+    uint64_t dropped;
+    if (p->xsk.fd >= 0 && xsk_stats(&p->xsk, &dropped) == 0) {
+      p->counters[C_KERNEL_DROPS] += (double)(dropped - p->xsk_drops_seen);
+      p->xsk_drops_seen = dropped;
     }
   }
   return NULL;
@@ -1078,7 +1277,7 @@ static napi_value port_poll(napi_env env, napi_callback_info info) {
   if (!p->poll_inited) {
     uv_loop_t *loop = NULL;
     NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
-    int rc = uv_poll_init_socket(loop, &p->poll, p->fd);
+    int rc = uv_poll_init(loop, &p->poll, p->poll_fd);
     if (rc != 0) {
       napi_throw_error(env, NULL, uv_strerror(rc));
       return NULL;
@@ -1135,14 +1334,14 @@ static napi_value port_close(napi_env env, napi_callback_info info) {
     napi_delete_reference(env, p->callback);
     p->callback = NULL;
   }
-  if (p->ring && p->buffers[0]) {
+  if ((p->ring || p->region) && p->buffers[0]) {
     /* Detach the ring's ArrayBuffer: views read as empty, the mapping (and
      * with it the socket) is released by ring_finalize. */
     napi_value ab;
     if (napi_get_reference_value(env, p->buffers[0], &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
     napi_delete_reference(env, p->buffers[0]);
     p->buffers[0] = NULL;
-    p->rx = p->ring = NULL;
+    p->rx = p->ring = p->region = NULL;
   }
   return NULL;
 }
@@ -1198,6 +1397,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"poll", NULL, port_poll, NULL, NULL, NULL, napi_default_method, NULL},
       {"ref", NULL, port_ref, NULL, NULL, NULL, napi_default_method, NULL},
       {"close", NULL, port_close, NULL, NULL, NULL, napi_default_method, NULL},
+      {"setLocalAddresses", NULL, port_set_local, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_value cls;
   NAPI_CALL(env, napi_define_class(env, "Port", NAPI_AUTO_LENGTH, port_new, NULL,
