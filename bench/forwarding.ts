@@ -5,6 +5,10 @@
  * ip_forward=1), in one run; ratios userspace / kernel are the figures that
  * mean anything on a shared machine.
  *
+ * A third mode, `xdp`, is the userspace data plane with `frame-io: af_xdp`
+ * (transit frames arrive through an XDP program and an AF_XDP socket
+ * instead of AF_PACKET; src/dataplane/native/xsk.c), measured the same way.
+ *
  * Per mode:
  *  1. Zero-loss throughput (RFC 2544 §26.1 style): 64-byte UDP frames
  *     (60 bytes + FCS) from our paced sendmmsg generator
@@ -78,7 +82,8 @@ const prio = (argv: string[]): string[] => (NICE ? ['nice', '-n', String(-NICE),
 const START_PPS = 50_000;
 const MAX_PPS = 1_000_000;
 
-type Mode = 'userspace' | 'kernel';
+/** `xdp`: userspace forwarding with transit frames received by AF_XDP (`frame-io: af_xdp`). */
+type Mode = 'userspace' | 'xdp' | 'kernel';
 
 // ---------- small helpers ----------
 
@@ -375,7 +380,7 @@ description: forwarding benchmark (${mode})
 nodes:
   h1: host
   h2: host
-  r1: { kind: router, asn: 65001, dataplane: ${mode} }
+  r1: { kind: router, asn: 65001, dataplane: ${mode === 'kernel' ? 'kernel' : 'userspace'}${mode === 'xdp' ? ', frame-io: af_xdp' : ''} }
   inj: { kind: external, asn: 65002 }
 links:
   - [h1, r1]
@@ -385,7 +390,7 @@ links:
 }
 
 async function runMode(mode: Mode, id: string, dir: string, env: Record<string, string>, cpuRate: () => number, directPing: (n: number) => Promise<PingResult>): Promise<ModeResult> {
-  const name = `fw${id}${mode === 'userspace' ? 'u' : 'k'}`;
+  const name = `fw${id}${mode[0]}`;
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, topology(name, mode));
   const lab = (a: string[], reject = true) => execa(process.execPath, [CLI, ...a], { env, reject, timeout: 120_000 });
@@ -525,6 +530,7 @@ async function main(): Promise<number> {
     let cpuPps = 0;
     const user = await runMode('userspace', id, dir, env, () => cpuPps, base.ping);
     cpuPps = user.cpu!.pps;
+    const xdp = await runMode('xdp', id, dir, env, () => cpuPps, base.ping);
     const kern = await runMode('kernel', id, dir, env, () => cpuPps, base.ping);
     process.stdout.write(`  direct veth: CPU at ${cpuPps.toLocaleString()} pps for ${CPU_S} s\n`);
     const baseCpuUs = await base.cpuPerPacketUs(cpuPps);
@@ -533,35 +539,40 @@ async function main(): Promise<number> {
     const perPkt = (c?: CpuResult) => (c && c.delivered ? (c.totalCpu * 1e6) / c.delivered - baseCpuUs : NaN);
     const routerPerPkt = (c?: CpuResult) => (c && c.delivered ? (c.routerCpu * 1e6) / c.delivered : NaN);
     const added = (m: ModeResult, which: 'p50' | 'p99') => m.latency[which] - m.direct[which];
-    const rows: Array<[string, string, string, string]> = [
-      ['zero-loss throughput, pps (delivered in the final trial)', fmt(user.throughput.zeroLossPps), fmt(kern.throughput.zeroLossPps), ratio(user.throughput.zeroLossPps, kern.throughput.zeroLossPps)],
-      [`CPU per forwarded packet, µs (at ${fmt(cpuPps)} pps, minus direct veth)`, fmt(perPkt(user.cpu), 2), fmt(perPkt(kern.cpu), 2), ratio(perPkt(user.cpu), perPkt(kern.cpu))],
-      ['  of which the router process, µs', fmt(routerPerPkt(user.cpu), 2), fmt(routerPerPkt(kern.cpu), 2), '-'],
-      ['direct veth RTT p50 / p99 (alternating rounds), µs', `${fmt(user.direct.p50)} / ${fmt(user.direct.p99)}`, `${fmt(kern.direct.p50)} / ${fmt(kern.direct.p99)}`, '-'],
-      ['ping-pong RTT p50, µs', fmt(user.latency.p50), fmt(kern.latency.p50), ratio(user.latency.p50, kern.latency.p50)],
-      ['ping-pong RTT p99, µs', fmt(user.latency.p99), fmt(kern.latency.p99), ratio(user.latency.p99, kern.latency.p99)],
-      ['added RTT p50 vs direct veth, µs', fmt(added(user, 'p50')), fmt(added(kern, 'p50')), '-'],
-      ['added RTT p99 vs direct veth, µs', fmt(added(user, 'p99')), fmt(added(kern, 'p99')), '-'],
-      ['RTT p50 before the burst, µs', fmt(user.burst?.before.p50), fmt(kern.burst?.before.p50), ratio(user.burst?.before.p50, kern.burst?.before.p50)],
-      ['RTT p99 during the burst, µs', fmt(user.burst?.during.p99), fmt(kern.burst?.during.p99), ratio(user.burst?.during.p99, kern.burst?.during.p99)],
-      ['RTT max during the burst, µs', fmt(user.burst?.maxUs), fmt(kern.burst?.maxUs), '-'],
-      ['probes during the burst (lost, whole run)', `${user.burst?.during.n} (${user.burst?.during.lost})`, `${kern.burst?.during.n} (${kern.burst?.during.lost})`, '-'],
-      [`burst: ${fmt(BURST_N)} prefixes accepted by r1, s`, fmt(user.burst?.seconds, 2), fmt(kern.burst?.seconds, 2), ratio(user.burst?.seconds, kern.burst?.seconds)],
+    const modes = [user, xdp, kern];
+    const row = (label: string, f: (m: ModeResult) => number | undefined, digits = 0, withRatio = true): string[] =>
+      [label, ...modes.map((m) => fmt(f(m), digits)), ...(withRatio ? [user, xdp].map((m) => ratio(f(m), f(kern))) : ['-', '-'])];
+    const rows: string[][] = [
+      row('zero-loss throughput, pps (delivered in the final trial)', (m) => m.throughput.zeroLossPps),
+      row(`CPU per forwarded packet, µs (at ${fmt(cpuPps)} pps, minus direct veth)`, (m) => perPkt(m.cpu), 2),
+      row('  of which the router process, µs', (m) => routerPerPkt(m.cpu), 2, false),
+      ['direct veth RTT p50 / p99 (alternating rounds), µs', ...modes.map((m) => `${fmt(m.direct.p50)} / ${fmt(m.direct.p99)}`), '-', '-'],
+      row('ping-pong RTT p50, µs', (m) => m.latency.p50),
+      row('ping-pong RTT p99, µs', (m) => m.latency.p99),
+      row('added RTT p50 vs direct veth, µs', (m) => added(m, 'p50'), 0, false),
+      row('added RTT p99 vs direct veth, µs', (m) => added(m, 'p99'), 0, false),
+      row('RTT p50 before the burst, µs', (m) => m.burst?.before.p50),
+      row('RTT p99 during the burst, µs', (m) => m.burst?.during.p99),
+      row('RTT max during the burst, µs', (m) => m.burst?.maxUs, 0, false),
+      ['probes during the burst (lost, whole run)', ...modes.map((m) => `${m.burst?.during.n} (${m.burst?.during.lost})`), '-', '-'],
+      row(`burst: ${fmt(BURST_N)} prefixes accepted by r1, s`, (m) => m.burst?.seconds, 2),
     ];
     process.stdout.write(`\ndirect veth baseline: CPU ${fmt(baseCpuUs, 2)} µs per packet (generator + receiver)\n`);
-    process.stdout.write(`final zero-loss trials: userspace ${JSON.stringify(user.throughput.finalTrial)}; kernel ${JSON.stringify(kern.throughput.finalTrial)}${user.throughput.generatorLimited ? ' (userspace: generator-limited)' : ''}${kern.throughput.generatorLimited ? ' (kernel: generator-limited, its figure is a lower bound)' : ''}\n`);
-    process.stdout.write(`CPU detail (s): userspace ${JSON.stringify(user.cpu)}; kernel ${JSON.stringify(kern.cpu)}\n\n`);
-    process.stdout.write('| metric | userspace | kernel | userspace / kernel |\n|---|---|---|---|\n');
+    process.stdout.write(`final zero-loss trials: ${modes.map((m) => `${m.mode} ${JSON.stringify(m.throughput.finalTrial)}${m.throughput.generatorLimited ? ' (generator-limited: a lower bound)' : ''}`).join('; ')}\n`);
+    process.stdout.write(`CPU detail (s): ${modes.map((m) => `${m.mode} ${JSON.stringify(m.cpu)}`).join('; ')}\n\n`);
+    process.stdout.write('| metric | userspace (AF_PACKET) | userspace (AF_XDP) | kernel | AF_PACKET / kernel | AF_XDP / kernel |\n|---|---|---|---|---|---|\n');
     for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
-    const goals = [
-      ['zero-loss throughput >= 0.9x kernel', user.throughput.zeroLossPps >= 0.9 * kern.throughput.zeroLossPps],
-      ['CPU per forwarded packet <= 1.5x kernel', perPkt(user.cpu) <= 1.5 * perPkt(kern.cpu)],
-      ['added latency p50 < 20 µs', added(user, 'p50') < 20],
-      ['added latency p99 < 500 µs', added(user, 'p99') < 500],
-      ['p99 during the burst < 1 ms', (user.burst?.during.p99 ?? Infinity) < 1000],
+    const goals = (u: ModeResult) => [
+      ['zero-loss throughput >= 0.9x kernel', u.throughput.zeroLossPps >= 0.9 * kern.throughput.zeroLossPps],
+      ['CPU per forwarded packet <= 1.5x kernel', perPkt(u.cpu) <= 1.5 * perPkt(kern.cpu)],
+      ['added latency p50 < 20 µs', added(u, 'p50') < 20],
+      ['added latency p99 < 500 µs', added(u, 'p99') < 500],
+      ['p99 during the burst < 1 ms', (u.burst?.during.p99 ?? Infinity) < 1000],
     ] as const;
-    process.stdout.write('\ngoals (issue 5), userspace mode:\n');
-    for (const [g, ok] of goals) process.stdout.write(`  ${ok ? 'met    ' : 'NOT met'}  ${g}\n`);
+    for (const m of [user, xdp]) {
+      process.stdout.write(`\ngoals (issue 5), userspace mode, ${m === xdp ? 'AF_XDP' : 'AF_PACKET (the default)'}:\n`);
+      for (const [g, ok] of goals(m)) process.stdout.write(`  ${ok ? 'met    ' : 'NOT met'}  ${g}\n`);
+    }
     if (user.direct.p99 > 500) process.stdout.write(`  note: the direct veth's own p99 (${fmt(user.direct.p99)} µs) is above 500 µs: the p99 verdict is scheduler noise, not a measurement of the router\n`);
     process.stdout.write(`\nload before: ${load0}\nload after:  ${load1}\n`);
     return 0;

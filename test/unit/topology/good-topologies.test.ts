@@ -308,6 +308,20 @@ links: [[r1, r2]]
     expect(t.addressing).toEqual({ ipv4Pool: '192.168.0.0/24', ipv6Pool: 'fd00:1:2::/48' });
   });
 
+  it('frame-io: the default for routers, overridden per router; absent unless asked for', () => {
+    const t = load(`
+defaults: {frame-io: af_xdp}
+nodes:
+  r1: {kind: router, asn: 65001, frame-io: af_packet}
+  r2: {kind: router, asn: 65002}
+links: [[r1, r2]]
+`);
+    expect(node(t, 'r1').frameIo).toBe('af_packet');
+    expect(node(t, 'r2').frameIo).toBe('af_xdp');
+    const plain = load('nodes:\n  r1: {kind: router, asn: 1}\n');
+    expect(node(plain, 'r1').frameIo).toBeUndefined();
+  });
+
   it('records where each node and link was written', () => {
     const t = load('nodes:\n  h1: host\n  r1: {kind: router, asn: 1}\nlinks:\n  - [h1, r1]\n');
     expect(node(t, 'r1').source).toEqual({ file: 'inline.yaml', line: 3, field: 'nodes.r1' });
