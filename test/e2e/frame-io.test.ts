@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameFlag, PacketType, type FrameBatch } from '../../src/dataplane/frame-io.js';
-import { LinuxFrameIo, addonPath, type LinuxFramePort } from '../../src/dataplane/linux-frame-io.js';
+import { LinuxFrameIo, addonPath, ownAddressKeys, type LinuxFramePort } from '../../src/dataplane/linux-frame-io.js';
 
 const id = randomBytes(3).toString('hex');
 const NS_A = `fio-${id}-a`;
@@ -344,5 +344,113 @@ describe('native port lifetime', () => {
     expect(out.opened).toBe(out.start + 10);
     expect(out.after).toBe(out.start + 1); // only the polling port remains open
     expect(out.rings).toBe(0); // ring mappings unmapped
+  });
+});
+
+// The XDP program of an AF_XDP port (src/dataplane/native/xsk.c), rule by
+// rule: crafted frames from A, each marked by its last byte; B records
+// whether each arrived through the AF_XDP socket (its UMEM follows the copy
+// slots in the receive buffer) or through the AF_PACKET socket.
+describe('LinuxFrameIo with xdp: which frames the XDP program takes', () => {
+  const SLOTS = 64;
+  let ioA: LinuxFrameIo;
+  let ioB: LinuxFrameIo;
+  let a: LinuxFramePort;
+  let b: LinuxFramePort;
+  const seen = new Map<number, { xsk: boolean; pktType: number }>();
+
+  beforeAll(() => {
+    ioA = new LinuxFrameIo({ netns: `/run/netns/${NS_A}` });
+    ioB = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` });
+    a = ioA.open(DEV_A);
+    b = ioB.open(DEV_B, { slots: SLOTS, xdp: 'auto', localAddresses: ownAddressKeys([{ ipv4: ['10.77.0.2/24'], ipv6: ['2001:db8:77::2/64'] }]) });
+    b.onFrames((batch) => {
+      for (let i = 0; i < batch.count; i++) {
+        const last = batch.buffer[batch.offsets[i] + batch.lengths[i] - 1];
+        seen.set(last, { xsk: batch.offsets[i] >= SLOTS * b.slotSize, pktType: batch.pktType[i] });
+      }
+    });
+  });
+
+  afterAll(() => {
+    ioA?.close();
+    ioB?.close();
+  });
+
+  const ipv4 = (dst: Uint8Array, to: string, mark: number, length = 60): Uint8Array => {
+    const f = new Uint8Array(length);
+    f.set(dst, 0);
+    f.set(a.mac, 6);
+    f.set([0x08, 0x00, 0x45, 0, 0, length - 14, 0, 0, 0, 0, 64, 17, 0, 0, 10, 77, 0, 1], 12);
+    if (length >= 34) f.set(to.split('.').map(Number), 30);
+    f[length - 1] = mark;
+    return f;
+  };
+  const ipv6 = (to: number[], mark: number): Uint8Array => {
+    const f = new Uint8Array(14 + 40 + 8);
+    f.set(b.mac, 0);
+    f.set(a.mac, 6);
+    f.set([0x86, 0xdd, 0x60, 0, 0, 0, 0, 8, 17, 64], 12);
+    f.set(to, 38);
+    f[f.length - 1] = mark;
+    return f;
+  };
+  const arp = (mark: number): Uint8Array => {
+    const f = new Uint8Array(60);
+    f.set(b.mac, 0);
+    f.set(a.mac, 6);
+    f.set([0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2], 12);
+    f[59] = mark;
+    return f;
+  };
+  const v6 = (text: string): number[] => {
+    const [hi, lo = ''] = text.split('::');
+    const words = (s: string) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
+    const h = words(hi), l = words(lo);
+    return [...h, ...new Array(8 - h.length - l.length).fill(0), ...l].flatMap((w) => [w >> 8, w & 255]);
+  };
+
+  async function sendAll(frames: Uint8Array[]): Promise<void> {
+    for (const f of frames) expect(a.send(f)).toBe(true);
+    a.flush();
+    const marks = frames.map((f) => f[f.length - 1]);
+    await waitFor(() => marks.every((m) => seen.has(m)), `frames ${marks.join(',')} at B`);
+  }
+
+  it('is attached (native on a veth) and redirects only IPv4/IPv6 transit to its own MAC', async () => {
+    expect(b.xdp).toBe('native');
+    expect(await ip('-n', NS_B, 'link', 'show', 'dev', DEV_B)).toMatch(/prog\/xdp .*name lab_transit/);
+    const other = macBytes('02:aa:bb:cc:dd:ee');
+    const cases: [string, Uint8Array, boolean][] = [
+      ['IPv4 transit', ipv4(b.mac, '10.99.0.1', 1), true],
+      ['IPv4 to an own address', ipv4(b.mac, '10.77.0.2', 2), false],
+      ['IPv4 to the own subnet broadcast', ipv4(b.mac, '10.77.0.255', 3), false],
+      ['IPv4 transit to another MAC', ipv4(other, '10.99.0.1', 4), false],
+      ['IPv4 multicast', ipv4(b.mac, '224.0.0.5', 5), false],
+      ['IPv4 169.254/16', ipv4(b.mac, '169.254.1.1', 6), false],
+      ['IPv4 shorter than its header', ipv4(b.mac, '', 7, 30), false],
+      ['IPv6 transit', ipv6(v6('2001:db8:99::1'), 8), true],
+      ['IPv6 to an own address', ipv6(v6('2001:db8:77::2'), 9), false],
+      ['IPv6 link-local', ipv6(v6('fe80::1'), 10), false],
+      ['IPv6 multicast', ipv6(v6('ff02::1'), 11), false],
+      ['ARP', arp(12), false],
+      ['another EtherType', testFrame(b.mac, a.mac, 0, 46).map((x, i, f) => (i === f.length - 1 ? 13 : x)), false],
+    ];
+    await sendAll(cases.map((c) => c[1]));
+    for (const [what, f, xsk] of cases) expect(seen.get(f[f.length - 1])!.xsk, what).toBe(xsk);
+    expect(seen.get(4)!.pktType).toBe(PacketType.otherHost);
+    expect(seen.get(1)!.pktType).toBe(PacketType.host);
+  });
+
+  it('setLocalAddresses replaces the own set: a destination added is left to the kernel, one removed is redirected', async () => {
+    b.setLocalAddresses(ownAddressKeys([{ ipv4: ['10.99.0.1/32'] }]));
+    await sendAll([ipv4(b.mac, '10.99.0.1', 21), ipv4(b.mac, '10.77.0.2', 22)]);
+    expect(seen.get(21)!.xsk).toBe(false);
+    expect(seen.get(22)!.xsk).toBe(true);
+  });
+
+  it('close() takes the program off the interface', async () => {
+    b.close();
+    expect(await ip('-n', NS_B, 'link', 'show', 'dev', DEV_B)).not.toMatch(/xdp/);
   });
 });
