@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* UMEM frames per port = fill ring = RX ring size (a power of two). */
-#define XSK_FRAMES 2048
+/* UMEM frames per port = fill ring = RX ring size (a power of two): 16 MB
+ * of UMEM per port at 2048-byte chunks, pinned by the kernel. 2048 frames
+ * (10 ms at 200k pps) lost frames to the thread's scheduling stalls, 4096
+ * still did at 400k pps (docs/benchmarks.md, Forwarding). */
+#define XSK_FRAMES 8192
 /* Own addresses the program can hold (IPv4 as ::ffff:a.b.c.d). */
 #define XSK_MAX_LOCAL 256
 
