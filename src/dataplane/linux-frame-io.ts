@@ -93,6 +93,8 @@ interface NativePort {
   readonly ringFrames: number;
   /** '' (AF_PACKET only), 'native' or 'generic': how the XDP program is attached. */
   readonly xdp: string;
+  /** The AF_PACKET socket's inode (as /proc/net/packet lists it). */
+  readonly socketInode: number;
   readonly rxBuffer: ArrayBuffer;
   readonly meta: ArrayBuffer;
   readonly txBuffer: ArrayBuffer;
@@ -101,6 +103,7 @@ interface NativePort {
   recv(): number;
   release(): void;
   setLocalAddresses(addresses: Uint8Array): void;
+  setXdpBypass(on: boolean): void;
   send(count: number): number;
   stats(): void;
   poll(callback: (() => void) | null): void;
@@ -178,6 +181,8 @@ class LinuxFramePort implements FramePort {
   readonly ring: boolean;
   /** '' or how the XDP program is attached ('native', 'generic'). */
   readonly xdp: string;
+  /** The AF_PACKET socket's inode, to tell it from others in /proc/net/packet. */
+  readonly socketInode: number;
   private pending = 0;
   private flushScheduled = false;
   private handler: FrameHandler | null = null;
@@ -203,6 +208,7 @@ class LinuxFramePort implements FramePort {
       return meta.subarray(i * slots, (i + 1) * slots);
     };
     this.xdp = native.xdp;
+    this.socketInode = native.socketInode;
     this.ring = native.ringFrames > 0 || native.xdp !== '';
     this.batch = {
       count: 0,
@@ -231,6 +237,14 @@ class LinuxFramePort implements FramePort {
   /** With xdp: replaces the addresses the XDP program leaves to the kernel. */
   setLocalAddresses(addresses: Uint8Array): void {
     if (!this.closed) this.native.setLocalAddresses(addresses);
+  }
+
+  /**
+   * With xdp: takes the XDP program off the interface (true: every frame
+   * arrives by the AF_PACKET socket, as without xdp) or puts it back.
+   */
+  setXdpBypass(on: boolean): void {
+    if (!this.closed) this.native.setXdpBypass(on);
   }
 
   /** Whether an active port keeps the process alive (default true). */

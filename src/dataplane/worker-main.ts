@@ -37,6 +37,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Dataplane, type DataplaneInterface, type DataplaneCountersSnapshot, type IcmpRateLimit, type NeighborInfo, type NeighborOptions, type TraceFilter, type TraceRecord } from './dataplane.js';
 import { LinuxFrameIo, ownAddressKeys, type LinuxOpenOptions } from './linux-frame-io.js';
 import { RouteBatchDecoder, type BatchMessage, type RawRouteChange } from './route-batch.js';
+import { TapWatch } from './tap-watch.js';
 import { ThreadFib } from './thread-fib.js';
 
 /** Changes applied per turn of the event loop, at most. */
@@ -90,9 +91,10 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
   const post = (m: FromWorker) => port.postMessage(m);
   const lookup = new ThreadFib();
   let dataplane: Dataplane;
+  const io = new LinuxFrameIo({ netns: cfg.netns });
   try {
     dataplane = new Dataplane({
-      io: new LinuxFrameIo({ netns: cfg.netns }),
+      io,
       interfaces: cfg.interfaces,
       routes: lookup,
       // AF_XDP: the program leaves the router's own addresses to the kernel.
@@ -106,6 +108,15 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     post({ type: 'failed', error: e instanceof Error ? e.message : String(e) });
     port.close();
     return;
+  }
+
+  // AF_XDP ports: a tcpdump in this namespace takes the interface's XDP program
+  // off while it runs (tap-watch.ts). Only where this thread is in the ports'
+  // namespace (a router process), not with ports opened through setns.
+  const taps = new TapWatch(() => io.ports());
+  if (cfg.openOptions?.xdp && !cfg.netns) {
+    taps.check();
+    taps.start();
   }
 
   const decoder = new RouteBatchDecoder();
@@ -154,6 +165,7 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
         if (decoder.pending === 0) answerSettled();
         return;
       case 'close':
+        taps.stop();
         dataplane.close();
         post({ type: 'reply', id, value: { closed: true } });
         port.close();

@@ -457,6 +457,28 @@ describe.runIf(root)(`userspace forwarding in a lab of router processes (frame-i
     }
   });
 
+  it.runIf(frameIo === 'af_xdp')('tcpdump in r2\'s namespace sees transit arriving: the XDP program steps aside while it runs, and comes back after', async () => {
+    const server = (await addrs('server', '-4'))[0];
+    const xdpProgs = async () => (JSON.parse(String((await execa('ip', ['-n', nsOf('r2'), '-json', 'link', 'show'])).stdout)) as { ifname: string; xdp?: unknown }[])
+      .filter((l) => l.ifname !== 'lo' && l.xdp !== undefined).length;
+    expect(await xdpProgs()).toBeGreaterThanOrEqual(2);
+    const dump = execa('ip', ['netns', 'exec', nsOf('r2'), 'tcpdump', '-i', 'any', '-Q', 'in', '-n', '-l', '-c', '3', `icmp[icmptype] == icmp-echo and dst host ${server}`], { reject: false, timeout: 20_000 });
+    let err = '';
+    dump.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(() => err.includes('listening on'), 'tcpdump to listen');
+    // The router's watcher checks every 250 ms: wait until the programs are off.
+    const t0 = Date.now();
+    while ((await xdpProgs()) > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 100));
+    expect(await xdpProgs()).toBe(0);
+    const p = await execa('ip', ['netns', 'exec', nsOf('client'), 'ping', '-n', '-c', '3', '-i', '0.2', '-W', '2', server], { reject: false });
+    expect(String(p.stdout)).toMatch(/3 received/); // still forwarded by our data plane, now through AF_PACKET
+    const r = await dump;
+    expect(String(r.stdout).split('\n').filter((l) => /ICMP echo request/.test(l))).toHaveLength(3);
+    const t1 = Date.now();
+    while ((await xdpProgs()) < 2 && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 100));
+    expect(await xdpProgs()).toBeGreaterThanOrEqual(2);
+  });
+
   it('SIGSTOP of r2\'s process stops all transit through r2; SIGCONT resumes it', async () => {
     const server = (await addrs('server', '-4'))[0];
     const { pid } = await control('r2', (c) => c.request('hello'));

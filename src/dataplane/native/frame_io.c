@@ -69,6 +69,7 @@
 #include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -657,6 +658,22 @@ static napi_value port_set_local(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* port.setXdpBypass(bool): take the XDP program off the interface (true) or put it back (false). */
+static napi_value port_set_bypass(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  port_t *p = unwrap(env, info, &argc, argv);
+  if (!p) return NULL;
+  bool on = false;
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &on);
+  if (!p->closed && xsk_set_bypass(&p->xsk, on ? 1 : 0) != 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "frame-io: attaching the XDP program again failed: %s", strerror(errno));
+    napi_throw_error(env, NULL, msg);
+  }
+  return NULL;
+}
+
 /* new Port(nameOrIndex, options?) */
 static napi_value port_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -920,6 +937,13 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   napi_get_boolean(env, p->vnet != 0, &v);
   napi_set_named_property(env, self, "vnetHeader", v);
   set_prop_u32(env, self, "ringFrames", p->ring_frames);
+  {
+    /* The AF_PACKET socket's inode, as /proc/net/packet lists it. */
+    struct stat st;
+    double ino = fstat(p->fd, &st) == 0 ? (double)st.st_ino : 0;
+    napi_create_double(env, ino, &v);
+    napi_set_named_property(env, self, "socketInode", v);
+  }
   napi_create_string_utf8(env, p->xsk.fd < 0 ? "" : p->xsk.native ? "native" : "generic", NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, self, "xdp", v);
   napi_value mac_ab, mac;
@@ -1398,6 +1422,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ref", NULL, port_ref, NULL, NULL, NULL, napi_default_method, NULL},
       {"close", NULL, port_close, NULL, NULL, NULL, napi_default_method, NULL},
       {"setLocalAddresses", NULL, port_set_local, NULL, NULL, NULL, napi_default_method, NULL},
+      {"setXdpBypass", NULL, port_set_bypass, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_value cls;
   NAPI_CALL(env, napi_define_class(env, "Port", NAPI_AUTO_LENGTH, port_new, NULL,

@@ -24,12 +24,18 @@
  * BPF_PROG_LOAD, BPF_LINK_CREATE with BPF_XDP, kernel 5.9 or later), the BPF
  * instruction set (Documentation/bpf/standardization/instruction-set.rst).
  *
+ * Bypass (xsk_set_bypass): the program is taken off the interface and put
+ * back; meanwhile every frame takes the kernel's path, where the port's
+ * AF_PACKET socket receives transit as without XDP — and so does a tcpdump
+ * in the namespace, which the redirect would hide.
+ *
  * Does NOT support: zero-copy (veth has none: copy mode only), queues other
  * than 0, sending through the XSK (frames leave by the port's AF_PACKET
  * socket), frames larger than a UMEM chunk (4096 bytes; counted as dropped by
- * the kernel), kernel taps on the redirected frames: tcpdump inside the
- * router's namespace does not see transit frames arriving on an XDP port
- * (capture them on the neighbour's side of the link).
+ * the kernel), kernel taps on the redirected frames: a packet socket
+ * (tcpdump) in the router's namespace does not see transit frames that the
+ * program redirects (the data plane bypasses the program while another
+ * packet socket listens on the interface: see tap-watch.ts).
  */
 #define _GNU_SOURCE
 #include "xsk.h"
@@ -218,6 +224,16 @@ size_t xsk_umem_bytes(uint32_t mtu) {
     return -1;         \
   } while (0)
 
+static int attach(const xsk_t *x, uint32_t flags) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.link_create.prog_fd = (uint32_t)x->prog_fd;
+  a.link_create.target_ifindex = (uint32_t)x->ifindex;
+  a.link_create.attach_type = BPF_XDP;
+  a.link_create.flags = flags;
+  return (int)sys_bpf(BPF_LINK_CREATE, &a);
+}
+
 int xsk_open(xsk_t *x, int ifindex, const unsigned char mac[6], uint32_t mtu, int mode, uint8_t *umem, const char **step) {
   xsk_init(x);
   if (mtu + 14 + 4 > 4096) {
@@ -317,15 +333,11 @@ int xsk_open(xsk_t *x, int ifindex, const unsigned char mac[6], uint32_t mtu, in
   if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) != 0) FAIL("bpf(BPF_MAP_UPDATE_ELEM, XSKMAP)");
 
   /* Native mode where the driver has it (veth does), else generic. */
+  x->ifindex = ifindex;
   for (int k = 0; k < 2; k++) {
     uint32_t flags = (mode == XSK_MODE_GENERIC || k == 1) ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
     if (k == 1 && mode != XSK_MODE_AUTO) break;
-    memset(&a, 0, sizeof a);
-    a.link_create.prog_fd = (uint32_t)x->prog_fd;
-    a.link_create.target_ifindex = (uint32_t)ifindex;
-    a.link_create.attach_type = BPF_XDP;
-    a.link_create.flags = flags;
-    x->link_fd = (int)sys_bpf(BPF_LINK_CREATE, &a);
+    x->link_fd = attach(x, flags);
     if (x->link_fd >= 0) {
       x->native = flags == XDP_FLAGS_DRV_MODE;
       break;
@@ -333,6 +345,18 @@ int xsk_open(xsk_t *x, int ifindex, const unsigned char mac[6], uint32_t mtu, in
     if (mode == XSK_MODE_NATIVE) break;
   }
   if (x->link_fd < 0) FAIL("bpf(BPF_LINK_CREATE, XDP)");
+  return 0;
+}
+
+int xsk_set_bypass(xsk_t *x, int on) {
+  if (x->fd < 0) return 0;
+  if (on && x->link_fd >= 0) {
+    close(x->link_fd); /* the program leaves the interface: every frame takes the kernel's path */
+    x->link_fd = -1;
+  } else if (!on && x->link_fd < 0) {
+    x->link_fd = attach(x, x->native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+    if (x->link_fd < 0) return -1;
+  }
   return 0;
 }
 

@@ -27,6 +27,7 @@ typedef struct xsk_ring {
 typedef struct xsk {
   int fd, prog_fd, local_fd, xsks_fd, link_fd;
   int native; /* attached in driver (native) mode, else generic */
+  int ifindex;
   uint32_t chunk;
   uint8_t *umem;
   xsk_ring_t fill, rx;
@@ -46,6 +47,8 @@ int xsk_set_local(xsk_t *x, const unsigned char *addrs, uint32_t count);
 uint32_t xsk_recv(xsk_t *x, uint32_t max, int32_t *offsets, int32_t *lengths);
 /* Gives the last batch's frames back to the kernel. */
 void xsk_release(xsk_t *x);
+/* Takes the program off the interface (1) or puts it back (0); -1 with errno when it cannot be put back. */
+int xsk_set_bypass(xsk_t *x, int on);
 /* Frames the kernel dropped for this XSK so far (cumulative). */
 int xsk_stats(xsk_t *x, uint64_t *dropped);
 void xsk_close(xsk_t *x);
