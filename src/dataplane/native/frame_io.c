@@ -327,6 +327,16 @@ static port_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_
   return (port_t *)data;
 }
 
+/* A method's port and its one boolean argument (`fallback` when absent). */
+static port_t *unwrap_bool(napi_env env, napi_callback_info info, bool fallback, bool *out) {
+  size_t argc = 1;
+  napi_value argv[1];
+  port_t *p = unwrap(env, info, &argc, argv);
+  *out = fallback;
+  if (p && argc >= 1) napi_get_value_bool(env, argv[0], out);
+  return p;
+}
+
 static int get_opt_u32(napi_env env, napi_value obj, const char *key, uint32_t *out) {
   bool has = false;
   if (obj == NULL) return 0;
@@ -660,12 +670,9 @@ static napi_value port_set_local(napi_env env, napi_callback_info info) {
 
 /* port.setXdpBypass(bool): take the XDP program off the interface (true) or put it back (false). */
 static napi_value port_set_bypass(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  port_t *p = unwrap(env, info, &argc, argv);
+  bool on;
+  port_t *p = unwrap_bool(env, info, false, &on);
   if (!p) return NULL;
-  bool on = false;
-  if (argc >= 1) napi_get_value_bool(env, argv[0], &on);
   if (!p->closed && xsk_set_bypass(&p->xsk, on ? 1 : 0) != 0) {
     char msg[160];
     snprintf(msg, sizeof msg, "frame-io: attaching the XDP program again failed: %s", strerror(errno));
@@ -807,36 +814,30 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   }
 
   napi_value rx_ab, meta_ab, tx_ab, txlen_ab, cnt_ab;
-  if (r.ring) {
-    if (napi_create_external_arraybuffer(env, r.ring, r.ring_bytes, ring_finalize, (void *)(uintptr_t)r.ring_bytes,
-                                         &rx_ab) != napi_ok ||
-        napi_create_reference(env, rx_ab, 1, &p->buffers[0]) != napi_ok) {
-      discard_open(&r);
-      release_js(p);
-      free_port_memory(p);
-      throw_last(env, "napi_create_external_arraybuffer");
-      return NULL;
-    }
-    p->rx = p->ring = r.ring;
-    r.ring = NULL; /* the ArrayBuffer owns the mapping now */
+  /* A receive ring or an AF_XDP region is a mapping: its ArrayBuffer owns it (unmapped by ring_finalize). */
+  int is_ring = r.ring != NULL;
+  uint8_t *mapped = is_ring ? r.ring : r.region;
+  size_t mapped_bytes = is_ring ? r.ring_bytes : r.region_bytes;
+  if (mapped && (napi_create_external_arraybuffer(env, mapped, mapped_bytes, ring_finalize, (void *)(uintptr_t)mapped_bytes,
+                                                  &rx_ab) != napi_ok ||
+                 napi_create_reference(env, rx_ab, 1, &p->buffers[0]) != napi_ok)) {
+    discard_open(&r);
+    release_js(p);
+    free_port_memory(p);
+    throw_last(env, "napi_create_external_arraybuffer");
+    return NULL;
+  }
+  if (mapped) r.ring = r.region = NULL; /* the ArrayBuffer owns the mapping now */
+  if (is_ring) {
+    p->rx = p->ring = mapped;
     p->ring_frames = r.ring_frames;
     p->frame_size = r.frame_size;
     p->frames_per_block = r.frames_per_block;
     p->block_size = r.block_size;
-  } else if (r.region) {
-    if (napi_create_external_arraybuffer(env, r.region, r.region_bytes, ring_finalize, (void *)(uintptr_t)r.region_bytes,
-                                         &rx_ab) != napi_ok ||
-        napi_create_reference(env, rx_ab, 1, &p->buffers[0]) != napi_ok) {
-      discard_open(&r);
-      release_js(p);
-      free_port_memory(p);
-      throw_last(env, "napi_create_external_arraybuffer");
-      return NULL;
-    }
-    p->rx = p->region = r.region;
-    p->region_bytes = r.region_bytes;
+  } else if (mapped) {
+    p->rx = p->region = mapped;
+    p->region_bytes = mapped_bytes;
     p->umem_off = r.umem_off;
-    r.region = NULL; /* the ArrayBuffer owns the mapping now */
     p->xsk = r.xsk;
     xsk_init(&r.xsk);
     int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -866,6 +867,8 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   p->counters = make_buffer(env, COUNTER_COUNT * sizeof(double), &p->buffers[4], &cnt_ab);
   if (!p->rx || !p->meta || !p->tx || !p->tx_len || !p->counters) {
     discard_open(&r);
+    xsk_close(&p->xsk);
+    if (p->region && p->poll_fd >= 0) close(p->poll_fd);
     release_js(p);
     free_port_memory(p);
     throw_last(env, "napi_create_arraybuffer");
@@ -1041,6 +1044,18 @@ static int ring_recv(port_t *p) {
   return n;
 }
 
+/* Counts a received batch of n frames and returns n to JavaScript. */
+static napi_value batch_received(napi_env env, port_t *p, int n, double bytes) {
+  if (n > 0) {
+    p->counters[C_RX_FRAMES] += n;
+    p->counters[C_RX_BYTES] += bytes;
+    p->counters[C_RX_BATCHES] += 1;
+  }
+  napi_value out;
+  napi_create_int32(env, n, &out);
+  return out;
+}
+
 /* port.recv() -> number of frames in this batch (0 when none). Copy mode: in
  * rx slots 0..n-1. Ring mode: in place in the ring (see meta offsets), valid
  * until the next recv() or release(). */
@@ -1072,12 +1087,7 @@ static napi_value port_recv(napi_env env, napi_callback_info info) {
         p->meta[META_VLAN_TCI * S + i] = 0;
         p->meta[META_VLAN_TPID * S + i] = 0;
       }
-      p->counters[C_RX_FRAMES] += n;
-      p->counters[C_RX_BYTES] += bytes;
-      p->counters[C_RX_BATCHES] += 1;
-      napi_value out;
-      napi_create_int32(env, n, &out);
-      return out;
+      return batch_received(env, p, n, bytes);
     }
     /* Nothing from the XSK: the AF_PACKET socket, whose frames sit in the copy slots. */
     for (uint32_t i = 0; i < S; i++) off[i] = (int32_t)(i * p->slot_size);
@@ -1146,14 +1156,7 @@ static napi_value port_recv(napi_env env, napi_callback_info info) {
     p->meta[META_VLAN_TPID * S + i] = tpid;
     bytes += stored;
   }
-  if (n > 0) {
-    p->counters[C_RX_FRAMES] += n;
-    p->counters[C_RX_BYTES] += bytes;
-    p->counters[C_RX_BATCHES] += 1;
-  }
-  napi_value out;
-  napi_create_int32(env, n, &out);
-  return out;
+  return batch_received(env, p, n, bytes);
 }
 
 /* port.send(count) -> frames accepted by the kernel from tx slots 0..count-1. */
@@ -1326,12 +1329,9 @@ static napi_value port_poll(napi_env env, napi_callback_info info) {
 
 /* port.ref(bool): whether an active poll keeps the event loop alive (default true). */
 static napi_value port_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  port_t *p = unwrap(env, info, &argc, argv);
+  bool on;
+  port_t *p = unwrap_bool(env, info, true, &on);
   if (!p) return NULL;
-  bool on = true;
-  if (argc >= 1) napi_get_value_bool(env, argv[0], &on);
   if (p->poll_inited && p->handle_open) {
     if (on) uv_ref((uv_handle_t *)&p->poll);
     else uv_unref((uv_handle_t *)&p->poll);
