@@ -69,6 +69,8 @@ export class DataplaneThread implements RouteSink {
   private dead: Error | undefined;
   /** The thread's nice value (worker-main.ts lowers it below the process's when allowed). */
   nice: number | undefined;
+  /** What the thread reported at start that did not stop it (e.g. a port without AF_XDP). */
+  warnings: readonly string[] = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -100,6 +102,7 @@ export class DataplaneThread implements RouteSink {
         if (m.type === 'ready') {
           state = 'running';
           thread.nice = m.nice;
+          thread.warnings = m.warnings;
           resolve(thread);
         } else if (m.type === 'failed') {
           fail(new Error(`data plane: ${m.error}`));

@@ -183,6 +183,8 @@ class LinuxFramePort implements FramePort {
   readonly xdp: string;
   /** The AF_PACKET socket's inode, to tell it from others in /proc/net/packet. */
   readonly socketInode: number;
+  /** Why AF_XDP was asked for and not set up (the port then receives by AF_PACKET alone). */
+  xdpError: string | undefined;
   private pending = 0;
   private flushScheduled = false;
   private handler: FrameHandler | null = null;
@@ -359,13 +361,27 @@ export class LinuxFrameIo implements FrameIo {
 
   constructor(private readonly options: LinuxFrameIoOptions = {}) {}
 
-  /** Opens an AF_PACKET port; throws an Error naming the interface and the failing step. */
+  /**
+   * Opens an AF_PACKET port; throws an Error naming the interface and the
+   * failing step. With `xdp`, a port whose AF_XDP part cannot be set up (an
+   * MTU above 4078, a kernel without AF_XDP) opens without it, the reason in
+   * its `xdpError`: transit still arrives, by AF_PACKET.
+   */
   open(ifname: string, options: LinuxOpenOptions = {}): LinuxFramePort {
     const existing = this.open_.get(ifname);
     if (existing) return existing;
     const { Port } = loadAddon();
-    const native = new Port(ifname, { ...options, netns: this.options.netns });
+    let native: NativePort;
+    let xdpError: string | undefined;
+    try {
+      native = new Port(ifname, { ...options, netns: this.options.netns });
+    } catch (e) {
+      if (!options.xdp) throw e;
+      xdpError = e instanceof Error ? e.message : String(e);
+      native = new Port(ifname, { ...options, xdp: undefined, localAddresses: undefined, netns: this.options.netns });
+    }
     const port = new LinuxFramePort(native, this, Math.max(1, options.maxBatchesPerWakeup ?? 16));
+    port.xdpError = xdpError;
     this.open_.set(ifname, port);
     return port;
   }

@@ -73,7 +73,7 @@ export type ToWorker =
 
 export type FromWorker =
   /** `nice`: this thread's nice value (lower than the process's when the boost was allowed). */
-  | { readonly type: 'ready'; readonly nice: number }
+  | { readonly type: 'ready'; readonly nice: number; readonly warnings: readonly string[] }
   | { readonly type: 'failed'; readonly error: string }
   | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
   | { readonly type: 'trace'; readonly record: TraceRecord };
@@ -191,7 +191,8 @@ function run(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
         return;
     }
   });
-  post({ type: 'ready', nice: boostPriority() });
+  const warnings = io.ports().flatMap((p) => (p.xdpError ? [`${p.name}: AF_XDP not set up, receiving by AF_PACKET (${p.xdpError})`] : []));
+  post({ type: 'ready', nice: boostPriority(), warnings });
 }
 
 /** Lowers this thread's nice value (pid 0: the calling thread on Linux); returns the value it has. */

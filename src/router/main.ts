@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       },
     })
     : undefined;
+  for (const w of dataplane?.warnings ?? []) log('warn', w);
   const sinks: RouteSink[] = [...(kernel ? [kernelSink(kernel)] : []), ...(dataplane ? [dataplane] : [])];
   const router = new Router(cfg, sinks, control);
 

@@ -453,4 +453,25 @@ describe('LinuxFrameIo with xdp: which frames the XDP program takes', () => {
     b.close();
     expect(await ip('-n', NS_B, 'link', 'show', 'dev', DEV_B)).not.toMatch(/xdp/);
   });
+
+  it('a port that cannot have AF_XDP (MTU 9000: larger than a UMEM chunk) opens without it, says why, and still receives', async () => {
+    for (const [ns, dev] of [[NS_A, DEV_A], [NS_B, DEV_B]]) await ip('-n', ns, 'link', 'set', 'dev', dev, 'mtu', '9000');
+    const io = new LinuxFrameIo({ netns: `/run/netns/${NS_B}` });
+    try {
+      const big = io.open(DEV_B, { slots: SLOTS, xdp: 'auto', localAddresses: ownAddressKeys([{ ipv4: ['10.77.0.2/24'] }]) });
+      expect(big.xdp).toBe('');
+      expect(big.xdpError).toMatch(/MTU larger than a UMEM chunk/);
+      expect(await ip('-n', NS_B, 'link', 'show', 'dev', DEV_B)).not.toMatch(/xdp/);
+      let got = false;
+      big.onFrames((batch) => {
+        for (let i = 0; i < batch.count; i++) if (batch.buffer[batch.offsets[i] + batch.lengths[i] - 1] === 31) got = true;
+      });
+      expect(a.send(ipv4(big.mac, '10.99.0.1', 31))).toBe(true);
+      a.flush();
+      await waitFor(() => got, 'the transit frame by AF_PACKET');
+    } finally {
+      io.close();
+      for (const [ns, dev] of [[NS_A, DEV_A], [NS_B, DEV_B]]) await ip('-n', ns, 'link', 'set', 'dev', dev, 'mtu', '1500');
+    }
+  });
 });
