@@ -274,7 +274,12 @@ int xsk_open(xsk_t *x, int ifindex, const unsigned char mac[6], uint32_t mtu, in
   a.license = (uint64_t)(uintptr_t) "GPL";
   a.expected_attach_type = BPF_XDP;
   strcpy(a.prog_name, "lab_transit");
-  x->prog_fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+  /* The verifier gives up with EAGAIN when a signal is pending (a profiler's
+   * SIGPROF, say): try again, as libbpf does. */
+  for (int attempt = 0; attempt < 5; attempt++) {
+    x->prog_fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+    if (x->prog_fd >= 0 || errno != EAGAIN) break;
+  }
   if (x->prog_fd < 0) {
     /* Load again with the verifier's log, for the error. */
     int e = errno;
