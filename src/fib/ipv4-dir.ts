@@ -1,55 +1,62 @@
 /**
- * IPv4 longest-prefix match as a leaf-pushed DIR-16-8-8 table with 8-bit
- * leaves below the first level (the structure behind `createIpv4Lpm()`).
+ * IPv4 longest-prefix match as a leaf-pushed table with one byte per /24 on
+ * the lookup path (the structure behind `createIpv4Lpm()`): a DIR-24-8 whose
+ * first level is 16 MB of bytes instead of 64 MB of 32-bit entries, with a
+ * /16 level behind it for updates and for what a byte cannot hold.
  * Addresses are unsigned 32-bit numbers.
  *
  * Layout (typed arrays only on the lookup path):
  * - next hops are stored as 16-bit value indexes: 0 no route, 1-254 the next
  *   hops 0-253 themselves (index = next hop + 1, so a lookup needs no table
- *   for them), 255 "escaped" (below), 256 and up the next hops of 254 or
- *   more, through the table `vals`.
- * - level 2: `l2`, one Uint8Array of 256-byte chunks, one byte per /24 of the
- *   chunk's /16, holding a value index below 255 or 255, "escaped": the
- *   entry's 16-bit code is at the same position in the chunk's wide block
+ *   for them), 256 and up the next hops of 254 or more, through the table
+ *   `vals`. A level-2 entry's code is a value index or a level-3 chunk
+ *   (0x8000 | k).
+ * - level 2: `l2`, Uint8Array(2^24), one byte per /24, read at `a >>> 8`:
+ *   1-254 a code below 254 plus one (1 no route, 2-254 next hops 0-252); 0
+ *   "ask the /16" (a /16 without a chunk, below, or a bulk load pending); 255
+ *   "escaped": the code is at the same position in the chunk's wide block
  *   (`wide`, 256 16-bit codes, made for a chunk at its first escaped entry
- *   and kept until the chunk goes) and is either a value index of 256 or
- *   more or a level-3 chunk (0x8000 | k). The first 256 chunks (64 KB) are
- *   constant, chunk d all d; the real chunks, one per /16 holding prefixes
- *   longer than /16, follow.
- * - level 1: `l1`, Int32Array(2^16), one entry per /16: the byte offset in
- *   `l2` of the chunk a lookup reads, the /16's own chunk or, for a /16
- *   without longer prefixes, the constant chunk of its value index (255 when
- *   that index is 256 or more, and for every /16 while a bulk load is
- *   pending). `l1v` (another 256 KB, off the lookup path) keeps the /16's
- *   value (>= 0 the next hop, -1 no route, <= -2 its own chunk c = -2 - v)
- *   for updates and the escaped path; every write of `l1v` rewrites `l1`.
+ *   and kept until the chunk goes): a value index of 254 or more, or a
+ *   level-3 chunk.
+ * - level 1: `l1v`, Int32Array(2^16), one entry per /16, off the fast path:
+ *   the /16's value (>= 0 the next hop, -1 no route) or, for a /16 holding
+ *   prefixes longer than /16, its chunk c (-2 - c): the per-chunk update
+ *   state (default code `l2Def`, prefix count, wide block, and `l2Has`, a
+ *   510-bit map of which /17../24 inside it are stored, from which each
+ *   entry's source length follows) whose 256 bytes are written in `l2`.
+ *   A /16 without a chunk has its 256 bytes written too once the table holds
+ *   `denseAt` prefixes (65,536; "dense"); below that they stay 0 and its
+ *   lookups read `l1v`. So a router with a handful of routes touches a few
+ *   pages of the 16 MB (allocated zero, mapped on first write; a default
+ *   route alone touches none), and a full table has every byte written.
  * - level 3: `l3`, Uint16Array chunks of 256 value indexes, one per address of
  *   a /24 holding prefixes longer than /24.
- * So a lookup is the same two dependent reads whatever the address, with no
- * branch between them: `l2[l1[a >>> 16] | ((a >>> 8) & 255)]`, a read of the
- * cache-resident 256 KB `l1` and one byte of a chunk; a byte below 255 is the
- * next hop + 1. Everything else goes to a separate method on byte 255:
- * every /24 holding longer prefixes (0.1% of a global table), next hops of 254
- * or more, and a pending bulk load (the constant chunk 255 sends every lookup
- * there until the arrays are built, so the fast path tests nothing else).
- * That method is small and has no loop (array reads only: the /16's value,
- * the chunk's wide block, a level-3 chunk): the JIT inlines it into a
- * caller's lookup loop, where the hash probe of a position-keyed side table
- * (as before) put a loop in it; batches were about a quarter faster without
- * (docs/benchmarks.md).
+ * So a lookup is one read, `l2[a >>> 8]`, into 16 MB (DIR-24-8's baseline
+ * reads 64 MB, which caches and TLBs hold a quarter as well of), and one
+ * test, `((e + 1) & 254) !== 0`, true for bytes 1-254: the next hop is
+ * e - 2. Bytes 0 and 255 go to a separate method: every /24 holding longer
+ * prefixes (0.1% of a global table), next hops of 253 or more, /16s without
+ * a chunk while the table is small, and a pending bulk load. That method is
+ * small and has no loop (array reads only: the /16's value, the chunk's wide
+ * block, a level-3 chunk), so the JIT inlines it into a caller's lookup loop.
+ * Before this layout (until 2026-12-05) a lookup was two dependent reads,
+ * a 256 KB /16 level and one byte of a 14.5 MB chunk pool: single lookups at
+ * 0.8-1.0x DIR-24-8 against 1.0-1.5x now (docs/benchmarks.md).
  *
  * Limits (RangeError on the insert that would pass them): at most 32,512
  * distinct next-hop values of 254 or more present at once (next hops 0-253
  * have fixed indexes), at most 32,768 /24s holding prefixes longer than /24,
  * and at most 65,535 /16s holding escaped entries. Next hops are integers in [0, 2^30).
  *
- * Updates are incremental and DIR-style (each entry knows the length of the
- * prefix it came from), with an exact-match table (PrefixTable4: prefix and
- * length to value index) as the source of truth: a prefix of length <= 16
- * rewrites the level-1 slots (`l1v`) it covers whose source (`l1Len`) is not
- * longer, pushing a new default into the chunks below them (entries whose
- * source is "the default"); a prefix of length 17..24 rewrites the entries of its range
- * in one chunk whose source (4 bits per entry, `l2Src`) is not longer; a
+ * Updates are incremental and DIR-style (each entry's source, the length of
+ * the prefix it came from, is known), with an exact-match table
+ * (PrefixTable4: prefix and length to value index) as the source of truth: a
+ * prefix of length <= 16 rewrites the level-1 slots (`l1v`) it covers whose
+ * source (`l1Len`) is not longer, pushing a new default into the chunks below
+ * them (entries whose source is "the default"); a prefix of length 17..24
+ * rewrites the entries of its range in one chunk whose source (the longest
+ * stored /17../24 covering the entry, from `l2Has`: at most 8 bit tests) is
+ * not longer; a
  * prefix longer than /24 does the same in one level-3 chunk (`l3Len`). A
  * remove gives the entries that came from the removed prefix to the longest
  * shorter prefix, found by probing the table only at lengths present. Chunks
@@ -68,23 +75,23 @@ const B2 = 24 - S1;
 const C2 = 1 << B2;
 const L1N = 1 << S1;
 const SH1 = 32 - S1;
-/** bytes of the per-chunk source lengths (4 bits per entry) */
-const SB = C2 >>> 1;
 const MAX_VALUE = 0x3fffffff;
 const MAX_VALUES = 0x7fff;
 /** next hops below this have the fixed value index next hop + 1 */
 const SMALL = 254;
 /** first value index for next hops >= SMALL */
 const BIG0 = 256;
-/** constant level-2 chunks (chunk d all d) in front of the real ones */
-const KC = 256;
-/** byte offset of real chunk 0 in `l2` */
-const K2 = KC * (1 << (24 - S1));
+/** Int32 words of a chunk's presence bitmap (bit (1 << (m - 16)) + i: the i-th /m, m in 17..24, is stored) */
+const HW = 16;
 const MAX_L3 = 0x8000;
 /** wide blocks (one per chunk holding escaped entries), numbered from 1 */
 const MAX_WIDE = 0xffff;
 /** level-2 byte: the entry's code is in the chunk's wide block */
 const ESC = 255;
+/** codes below this are stored in their level-2 byte, as code + 1 (so byte 1 is "no route" and 0 is free for "no chunk") */
+const FAST = 254;
+/** from this many prefixes on, /16s without a chunk have their bytes written too (see the header) */
+const DENSE_AT = 1 << 16;
 
 export interface Ipv4LpmMemory {
   structure: number;
@@ -121,22 +128,21 @@ export class Ipv4Lpm {
   private valTop = BIG0;
 
   // level 1
-  /** byte offset in `l2` of the chunk a lookup reads for each /16 (see the header) */
-  private readonly l1 = new Int32Array(L1N).fill(ESC << B2);
   /** the /16's value: >= 0 next hop, -1 no route, <= -2 its chunk c = -2 - v */
   private readonly l1v = new Int32Array(L1N).fill(-1);
   /** source prefix length + 1 of each level-1 slot (0: no route) */
   private readonly l1Len = new Uint8Array(L1N);
 
   // level 2
-  private l2 = Ipv4Lpm.initialL2(64);
+  /** one byte per /24, the lookup's only read (see the header); allocated zero, so untouched pages stay unmapped */
+  private l2 = new Uint8Array(1 << 24);
   private l2Cap = 64;
   private l2Top = 0;
   private readonly l2Free: number[] = [];
   private l2Def = new Uint16Array(64);
   private l2Cnt = new Int32Array(64);
-  /** per entry, 4 bits: source prefix length - S1, or 0 when the value is the chunk's default */
-  private l2Src = new Uint8Array(64 * SB);
+  /** per chunk, HW words: which of its /17../24 prefixes are stored (the entries' source lengths follow from it) */
+  private l2Has = new Int32Array(64 * HW);
   /** per chunk: its wide block b (256 codes at `wide[b << B2]`), or 0 for none */
   private l2Wide = new Uint16Array(64);
   /** wide blocks: the codes of escaped level-2 entries, at their position in the chunk (block 0 unused) */
@@ -156,6 +162,11 @@ export class Ipv4Lpm {
 
   /** true while the arrays are empty and inserts only fill the log and the table */
   private deferred = true;
+  /** true once /16s without a chunk have their level-2 bytes written (denseAt) */
+  private dense = false;
+
+  /** @param denseAt the table size from which /16s without a chunk have their bytes written (tests set 0) */
+  constructor(private readonly denseAt = DENSE_AT) {}
 
   get size(): number {
     this.settle();
@@ -168,27 +179,27 @@ export class Ipv4Lpm {
     return v;
   }
 
-  /** A level-2 array for `cap` real chunks behind the constant ones. */
-  private static initialL2(cap: number): Uint8Array<ArrayBuffer> {
-    const a = new Uint8Array(K2 + cap * C2);
-    for (let d = 1; d < KC; d++) a.fill(d, d * C2, d * C2 + C2);
-    return a;
-  }
-
   // ---- next-hop value table -------------------------------------------
 
   private valueIndex(v: number): number {
     return v < 0 ? 0 : v < SMALL ? v + 1 : (this.idxOf.get(v) as number);
   }
 
-  /** The level-1 entry of a /16 whose value (l1v) is v: the byte offset of the chunk a lookup reads. */
-  private static hot(v: number): number {
-    return (v <= -2 ? KC + (-2 - v) : v < SMALL ? v + 1 : ESC) << B2;
-  }
-
   private setL1v(s: number, v: number): void {
     this.l1v[s] = v;
-    this.l1[s] = Ipv4Lpm.hot(v);
+    if (this.dense && v >= -1) this.l2.fill(Ipv4Lpm.byteOf(v), s << B2, (s + 1) << B2);
+  }
+
+  /** The level-2 byte of a /16 without a chunk whose value is v, once the table is dense: 0 (the slow path) for a value index past the byte. */
+  private static byteOf(v: number): number {
+    return v < 0 ? 1 : v < FAST - 1 ? v + 2 : 0;
+  }
+
+  /** Write the bytes of every /16 without a chunk (once the table holds denseAt prefixes). */
+  private makeDense(): void {
+    this.dense = true;
+    const l1v = this.l1v;
+    for (let s = 0; s < L1N; s++) if (l1v[s] >= -1) this.l2.fill(Ipv4Lpm.byteOf(l1v[s]), s << B2, (s + 1) << B2);
   }
 
   private acquire(v: number): number {
@@ -224,19 +235,19 @@ export class Ipv4Lpm {
     }
   }
 
-  // ---- level-2 entries (codes: value index, or 0x8000 | level-3 chunk) -----
+  // ---- level-2 entries (at: the /24's index a >>> 8, in a chunk; codes: value index, or 0x8000 | level-3 chunk) --
 
   private readL2(at: number): number {
     const b = this.l2[at];
-    return b !== ESC ? b : this.wide[(this.l2Wide[(at - K2) >>> B2] << B2) | (at & (C2 - 1))];
+    return b !== ESC ? b - 1 : this.wide[(this.l2Wide[-2 - this.l1v[at >>> B2]] << B2) | (at & (C2 - 1))];
   }
 
   private writeL2(at: number, code: number): void {
-    if (code < ESC) {
-      this.l2[at] = code;
+    if (code < FAST) {
+      this.l2[at] = code + 1;
       return;
     }
-    const c = (at - K2) >>> B2;
+    const c = -2 - this.l1v[at >>> B2];
     let w = this.l2Wide[c];
     if (w === 0) {
       w = this.allocWide();
@@ -271,10 +282,7 @@ export class Ipv4Lpm {
     const g16 = (a: Uint16Array, per: number): Uint16Array<ArrayBuffer> => { const b = new Uint16Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     const g8 = (a: Uint8Array, per: number): Uint8Array<ArrayBuffer> => { const b = new Uint8Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     const g32 = (a: Int32Array, per: number): Int32Array<ArrayBuffer> => { const b = new Int32Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
-    this.l2Src = g8(this.l2Src, SB);
-    const l2 = Ipv4Lpm.initialL2(cap);
-    l2.set(this.l2.subarray(0, Math.min(this.l2.length, K2 + cap * C2)));
-    this.l2 = l2;
+    this.l2Has = g32(this.l2Has, HW);
     this.l2Def = g16(this.l2Def, 1);
     this.l2Cnt = g32(this.l2Cnt, 1);
     this.l2Wide = g16(this.l2Wide, 1);
@@ -302,18 +310,18 @@ export class Ipv4Lpm {
     if (e <= -2) return -2 - e;
     const c = this.allocL2();
     const d = this.valueIndex(e);
-    const b = K2 + c * C2;
-    if (d < ESC) this.l2.fill(d, b, b + C2);
+    this.setL1v(s, -2 - c);
+    const b = s << B2;
+    if (d < FAST) this.l2.fill(d + 1, b, b + C2);
     else for (let j = b; j < b + C2; j++) this.writeL2(j, d);
     this.l2Def[c] = d;
     this.l2Cnt[c] = 0;
-    this.l2Src.fill(0, c * SB, c * SB + SB);
-    this.setL1v(s, -2 - c);
+    this.l2Has.fill(0, c * HW, c * HW + HW);
     return c;
   }
 
-  private ensureL3(c: number, s: number): number {
-    const at = K2 + c * C2 + s;
+  /** The level-3 chunk under the /24 at (in a chunk), made (all entries its code) if absent. */
+  private ensureL3(at: number): number {
     const e = this.readL2(at);
     if (e >= 0x8000) return e & 0x7fff;
     const k = this.allocL3();
@@ -335,34 +343,39 @@ export class Ipv4Lpm {
     for (let j = k * 256, end = j + 256; j < end; j++) if (lens[j] === 0) l3[j] = d;
   }
 
-  private setL2Slot(c: number, s: number, d: number): void {
-    const at = K2 + c * C2 + s;
+  private setL2Slot(at: number, d: number): void {
     const e = this.readL2(at);
     if (e < 0x8000) this.writeL2(at, d);
     else this.setL3Def(e & 0x7fff, d);
   }
 
-  private setChunkDef(c: number, d: number): void {
+  private setChunkDef(s1: number, c: number, d: number): void {
     if (this.l2Def[c] === d) return;
     this.l2Def[c] = d;
-    for (let s = 0; s < C2; s++) if (this.srcOf(c, s) === 0) this.setL2Slot(c, s, d);
+    for (let s = 0; s < C2; s++) if (this.srcOf(c, s) === 0) this.setL2Slot((s1 << B2) | s, d);
   }
 
   private setL1(s: number, v: number, tag: number): void {
     this.l1Len[s] = tag;
     const e = this.l1v[s];
     if (e >= -1) this.setL1v(s, v);
-    else this.setChunkDef(-2 - e, this.valueIndex(v));
+    else this.setChunkDef(s, -2 - e, this.valueIndex(v));
   }
 
+  /** Source of entry s of chunk c: the longest stored /17../24 covering it, as length - 16, or 0 for the chunk's default. */
   private srcOf(c: number, s: number): number {
-    return (this.l2Src[c * SB + (s >>> 1)] >>> ((s & 1) << 2)) & 15;
+    const has = this.l2Has;
+    const o = c * HW;
+    for (let b = C2 + s, t = 24 - S1; t > 0; b >>>= 1, t--) if ((has[o + (b >>> 5)] >>> (b & 31)) & 1) return t;
+    return 0;
   }
 
-  private setSrc(c: number, s: number, tag: number): void {
-    const i = c * SB + (s >>> 1);
-    const sh = (s & 1) << 2;
-    this.l2Src[i] = (this.l2Src[i] & ~(15 << sh)) | (tag << sh);
+  /** Mark the /len (17..24) at entry lo of chunk c as stored or not. */
+  private setHas(c: number, len: number, lo: number, on: boolean): void {
+    const b = (1 << (len - S1)) + (lo >>> (24 - len));
+    const i = c * HW + (b >>> 5);
+    if (on) this.l2Has[i] |= 1 << (b & 31);
+    else this.l2Has[i] &= ~(1 << (b & 31));
   }
 
   /** Value index of the longest stored prefix covering a with length in [minLen, len), or -1; its length in coverLen. */
@@ -378,6 +391,7 @@ export class Ipv4Lpm {
   }
 
   private freeChunk(s1: number, c: number): void {
+    if (!this.dense) this.l2.fill(0, s1 << B2, (s1 + 1) << B2);
     this.setL1v(s1, this.vals[this.l2Def[c]]);
     const w = this.l2Wide[c];
     if (w !== 0) {
@@ -387,8 +401,8 @@ export class Ipv4Lpm {
     this.l2Free.push(c);
   }
 
-  private freeL3(c: number, s: number, k: number): void {
-    this.writeL2(K2 + c * C2 + s, this.l3Def[k]);
+  private freeL3(at: number, k: number): void {
+    this.writeL2(at, this.l3Def[k]);
     this.l3Free.push(k);
   }
 
@@ -415,7 +429,7 @@ export class Ipv4Lpm {
     }
     if (len > 24 && this.l3Free.length === 0 && this.l3Top >= MAX_L3) {
       const e = this.l1v[a >>> SH1];
-      if (e >= -1 || this.readL2(K2 + (-2 - e) * C2 + ((a >>> 8) & (C2 - 1))) < 0x8000) {
+      if (e >= -1 || this.readL2(a >>> 8) < 0x8000) {
         throw new RangeError(`more than ${MAX_L3} /24s holding longer prefixes`);
       }
     }
@@ -424,6 +438,7 @@ export class Ipv4Lpm {
     if (prev === d) { this.releaseIdx(d); return; }
     if (prev < 0) this.lenCount[len]++;
     this.applyInsert(a, len, nextHop, d, prev < 0);
+    if (!this.dense && this.table.size >= this.denseAt) this.makeDense();
     if (prev >= 0) this.releaseIdx(prev);
   }
 
@@ -459,16 +474,19 @@ export class Ipv4Lpm {
     const c = this.ensureChunk(a >>> SH1);
     if (isNew) this.l2Cnt[c]++;
     if (len <= 24) {
-      // DIR-style: entries whose source is not longer take the new value.
+      // DIR-style: entries whose source is not longer take the new value
+      // (with the prefix marked stored, those whose source is this prefix).
       const tag = len - S1;
       const lo = (a >>> 8) & (C2 - 1);
       const hi = lo + (1 << (24 - len));
+      const base = (a >>> 8) & ~(C2 - 1);
+      this.setHas(c, len, lo, true);
       for (let s = lo; s < hi; s++) {
-        if (this.srcOf(c, s) <= tag) { this.setL2Slot(c, s, d); this.setSrc(c, s, tag); }
+        if (this.srcOf(c, s) <= tag) this.setL2Slot(base | s, d);
       }
       return;
     }
-    const k = this.ensureL3(c, (a >>> 8) & (C2 - 1));
+    const k = this.ensureL3(a >>> 8);
     if (isNew) this.l3Cnt[k]++;
     const tag = len + 1;
     const from = k * 256 + (a & 255);
@@ -511,16 +529,17 @@ export class Ipv4Lpm {
       // Entries that came from the removed prefix take the longest shorter one.
       const r = this.cover(a, len, S1 + 1);
       const d = r >= 0 ? r : this.l2Def[c];
-      const tag = r >= 0 ? this.coverLen - S1 : 0;
       const from = len - S1;
       const lo = (a >>> 8) & (C2 - 1);
       const hi = lo + (1 << (24 - len));
+      const base = (a >>> 8) & ~(C2 - 1);
       for (let s = lo; s < hi; s++) {
-        if (this.srcOf(c, s) === from) { this.setL2Slot(c, s, d); this.setSrc(c, s, tag); }
+        if (this.srcOf(c, s) === from) this.setL2Slot(base | s, d);
       }
+      this.setHas(c, len, lo, false);
     } else {
-      const s = (a >>> 8) & (C2 - 1);
-      const k = this.readL2(K2 + c * C2 + s) & 0x7fff;
+      const at = a >>> 8;
+      const k = this.readL2(at) & 0x7fff;
       const r = this.cover(a, len, 25);
       const d = r >= 0 ? r : this.l3Def[k];
       const tag = r >= 0 ? this.coverLen + 1 : 0;
@@ -530,14 +549,15 @@ export class Ipv4Lpm {
       for (let j = from; j < end; j++) {
         if (this.l3Len[j] === old) { this.l3[j] = d; this.l3Len[j] = tag; }
       }
-      if (--this.l3Cnt[k] === 0) this.freeL3(c, s, k);
+      if (--this.l3Cnt[k] === 0) this.freeL3(at, k);
     }
     if (--this.l2Cnt[c] === 0) this.freeChunk(s1, c);
   }
 
   /** Empty arrays; the next inserts are a bulk load again. */
   private reset(): void {
-    this.l1.fill(ESC << B2);
+    this.l2 = new Uint8Array(1 << 24);
+    this.dense = false;
     this.l1v.fill(-1);
     this.l1Len.fill(0);
     this.l2Top = 0;
@@ -602,19 +622,19 @@ export class Ipv4Lpm {
       if (len <= 24) {
         const lo = (a >>> 8) & (C2 - 1);
         const w = 1 << (24 - len);
-        const base = K2 + c * C2;
-        if (d < ESC) {
+        const base = (a >>> 8) & ~(C2 - 1);
+        this.setHas(c, len, lo, true);
+        if (d < FAST) {
           const l2 = this.l2;
           for (let s = lo; s < lo + w; s++) {
-            if (l2[base + s] === ESC) this.setL2Slot(c, s, d);
-            else l2[base + s] = d;
-            this.setSrc(c, s, len - S1);
+            if (l2[base | s] === ESC) this.setL2Slot(base | s, d);
+            else l2[base | s] = d + 1;
           }
         } else {
-          for (let s = lo; s < lo + w; s++) { this.setL2Slot(c, s, d); this.setSrc(c, s, len - S1); }
+          for (let s = lo; s < lo + w; s++) this.setL2Slot(base | s, d);
         }
       } else {
-        const k = this.ensureL3(c, (a >>> 8) & (C2 - 1));
+        const k = this.ensureL3(a >>> 8);
         this.l3Cnt[k]++;
         const from = k * 256 + (a & 255);
         const w = 2 ** (32 - len);
@@ -622,7 +642,7 @@ export class Ipv4Lpm {
         this.l3Len.fill(len + 1, from, from + w);
       }
     }
-    for (let s = 0; s < L1N; s++) this.l1[s] = Ipv4Lpm.hot(l1v[s]);
+    if (n >= this.denseAt) this.makeDense();
     // Give back the growth slack of the pools the build filled.
     if (this.wideCap > this.wideTop) {
       this.wide = this.wide.slice(0, this.wideTop * C2);
@@ -641,16 +661,15 @@ export class Ipv4Lpm {
   // ---- lookups -----------------------------------------------------------
 
   lookup(addr: number): number {
-    const e = this.l2[this.l1[addr >>> SH1] | ((addr >>> 8) & (C2 - 1))];
-    return e < ESC ? e - 1 : this.escaped(addr);
+    const e = this.l2[addr >>> 8];
+    return ((e + 1) & 254) !== 0 ? e - 2 : this.escaped(addr);
   }
 
-  /** A level-2 byte of 255: a pending bulk load, a value index >= 256, or a level-3 chunk. */
+  /** A level-2 byte of 0 or 255: a pending bulk load, a /16 without a chunk, a value index >= 254, or a level-3 chunk. */
   private escaped(addr: number): number {
     if (this.deferred) {
       this.build();
-      const e = this.l2[this.l1[addr >>> SH1] | ((addr >>> 8) & (C2 - 1))];
-      if (e < ESC) return e - 1;
+      return this.lookup(addr);
     }
     const v = this.l1v[addr >>> SH1];
     if (v >= -1) return v;
@@ -660,52 +679,34 @@ export class Ipv4Lpm {
   }
 
   /**
-   * Look up addrs[i] into out[i] for i < min(lengths), in two waves with no
-   * branch: every level-1 read (cache-resident) first, its level-2 position
-   * kept in `out`, then every level-2 read, so that the chunk reads of the
-   * whole batch are independent of each other and their misses overlap; then,
-   * only if some byte was 255, a pass that looks those addresses up again.
-   * Both waves go 8 addresses a step with the 8 reads written out one after
-   * the other (measured here: about 1.8x the plain loop's rate, because the
-   * processor then has 8 misses in flight at once).
+   * Look up addrs[i] into out[i] for i < min(lengths): the level-2 bytes of
+   * 8 addresses a step, the 8 reads written out one after the other so that
+   * their misses overlap (the plain loop has fewer in flight), with no branch;
+   * then, only if some byte was 0 or 255, a pass that looks those addresses
+   * up again (their out[i] is -2 or 253, which no byte of the fast path gives).
    */
   lookupBatch(addrs: Uint32Array, out: Int32Array): void {
-    const l1 = this.l1;
     const l2 = this.l2;
     const n = Math.min(addrs.length, out.length);
     const m = n & ~7;
+    let esc = 0;
     let i = 0;
     for (; i < m; i += 8) {
-      const a0 = addrs[i], a1 = addrs[i + 1], a2 = addrs[i + 2], a3 = addrs[i + 3];
-      const a4 = addrs[i + 4], a5 = addrs[i + 5], a6 = addrs[i + 6], a7 = addrs[i + 7];
-      out[i] = l1[a0 >>> SH1] | ((a0 >>> 8) & (C2 - 1));
-      out[i + 1] = l1[a1 >>> SH1] | ((a1 >>> 8) & (C2 - 1));
-      out[i + 2] = l1[a2 >>> SH1] | ((a2 >>> 8) & (C2 - 1));
-      out[i + 3] = l1[a3 >>> SH1] | ((a3 >>> 8) & (C2 - 1));
-      out[i + 4] = l1[a4 >>> SH1] | ((a4 >>> 8) & (C2 - 1));
-      out[i + 5] = l1[a5 >>> SH1] | ((a5 >>> 8) & (C2 - 1));
-      out[i + 6] = l1[a6 >>> SH1] | ((a6 >>> 8) & (C2 - 1));
-      out[i + 7] = l1[a7 >>> SH1] | ((a7 >>> 8) & (C2 - 1));
+      const e0 = l2[addrs[i] >>> 8], e1 = l2[addrs[i + 1] >>> 8], e2 = l2[addrs[i + 2] >>> 8], e3 = l2[addrs[i + 3] >>> 8];
+      const e4 = l2[addrs[i + 4] >>> 8], e5 = l2[addrs[i + 5] >>> 8], e6 = l2[addrs[i + 6] >>> 8], e7 = l2[addrs[i + 7] >>> 8];
+      out[i] = e0 - 2; out[i + 1] = e1 - 2; out[i + 2] = e2 - 2; out[i + 3] = e3 - 2;
+      out[i + 4] = e4 - 2; out[i + 5] = e5 - 2; out[i + 6] = e6 - 2; out[i + 7] = e7 - 2;
+      // ((e + 1) & 254) is 0 exactly for bytes 0 and 255, so minus 1 it is negative exactly for them
+      esc |= (((e0 + 1) & 254) - 1) | (((e1 + 1) & 254) - 1) | (((e2 + 1) & 254) - 1) | (((e3 + 1) & 254) - 1) |
+        (((e4 + 1) & 254) - 1) | (((e5 + 1) & 254) - 1) | (((e6 + 1) & 254) - 1) | (((e7 + 1) & 254) - 1);
     }
     for (; i < n; i++) {
-      const a = addrs[i];
-      out[i] = l1[a >>> SH1] | ((a >>> 8) & (C2 - 1));
+      const e = l2[addrs[i] >>> 8];
+      out[i] = e - 2;
+      esc |= ((e + 1) & 254) - 1;
     }
-    let esc = 0;
-    for (i = 0; i < m; i += 8) {
-      const e0 = l2[out[i]], e1 = l2[out[i + 1]], e2 = l2[out[i + 2]], e3 = l2[out[i + 3]];
-      const e4 = l2[out[i + 4]], e5 = l2[out[i + 5]], e6 = l2[out[i + 6]], e7 = l2[out[i + 7]];
-      out[i] = e0 - 1; out[i + 1] = e1 - 1; out[i + 2] = e2 - 1; out[i + 3] = e3 - 1;
-      out[i + 4] = e4 - 1; out[i + 5] = e5 - 1; out[i + 6] = e6 - 1; out[i + 7] = e7 - 1;
-      esc |= (e0 + 1) | (e1 + 1) | (e2 + 1) | (e3 + 1) | (e4 + 1) | (e5 + 1) | (e6 + 1) | (e7 + 1);
-    }
-    for (; i < n; i++) {
-      const e = l2[out[i]];
-      out[i] = e - 1;
-      esc |= e + 1;
-    }
-    if ((esc & 0x100) === 0) return;
-    for (i = 0; i < n; i++) if (out[i] === ESC - 1) out[i] = this.lookup(addrs[i]);
+    if (esc >= 0) return;
+    for (i = 0; i < n; i++) if (out[i] === -2 || out[i] === ESC - 2) out[i] = this.lookup(addrs[i]);
   }
 
   /** The next hop stored for exactly this prefix, or -1. */
@@ -735,8 +736,8 @@ export class Ipv4Lpm {
   }
 
   memory(): Ipv4LpmMemory {
-    const structure = this.l1.byteLength + this.l1Len.byteLength + this.l2.byteLength + this.l2Def.byteLength +
-      this.l2Cnt.byteLength + this.l2Src.byteLength + this.l2Wide.byteLength + this.wide.byteLength + this.l3.byteLength +
+    const structure = this.l1v.byteLength + this.l1Len.byteLength + this.l2.byteLength + this.l2Def.byteLength +
+      this.l2Cnt.byteLength + this.l2Has.byteLength + this.l2Wide.byteLength + this.wide.byteLength + this.l3.byteLength +
       this.l3Len.byteLength + this.l3Def.byteLength + this.l3Cnt.byteLength + this.vals.byteLength + this.refs.byteLength +
       this.logA.byteLength + this.logL.byteLength + this.logV.byteLength;
     const table = this.table.byteLength();

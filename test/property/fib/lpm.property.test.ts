@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createIpv4Lpm, createIpv6Lpm } from '../../../src/fib/index.js';
+import { createIpv6Lpm, Ipv4Lpm } from '../../../src/fib/index.js';
 import { ReferenceLpm } from './reference.js';
 
 type Op =
@@ -68,11 +68,16 @@ function probes(list: Op[], words: number): number[][] {
   return out;
 }
 
-describe('IPv4 LPM against the reference', () => {
+// Both ways of the IPv4 table: /16s without a chunk left to the slow path
+// (small tables) and written into the level-2 bytes (from 65,536 prefixes on;
+// here from the first).
+const IPV4_MODES = [['sparse', undefined], ['dense', 0]] as const;
+
+describe.each(IPV4_MODES)('IPv4 LPM against the reference (%s)', (_mode, denseAt) => {
   it('agrees on every lookup, batch lookup and matches() after random updates', () => {
     fc.assert(
       fc.property(ops(addr4, len4), (list) => {
-        const lpm = createIpv4Lpm();
+        const lpm = new Ipv4Lpm(denseAt);
         const ref = new ReferenceLpm(1);
         for (const o of list) {
           if (o.kind === 'insert') { lpm.insert(o.words[0], o.len, o.nh); ref.insert(o.words, o.len, o.nh); }
@@ -128,7 +133,7 @@ describe('IPv6 LPM against the reference', () => {
   });
 });
 
-describe('IPv4 LPM, dense updates inside one /16 checked after every change', () => {
+describe.each(IPV4_MODES)('IPv4 LPM (%s), dense updates inside one /16 checked after every change', (_mode, denseAt) => {
   it('agrees with the reference on every /24 of the /16 after each insert or remove', () => {
     const op = fc.record({
       remove: fc.boolean(),
@@ -140,7 +145,7 @@ describe('IPv4 LPM, dense updates inside one /16 checked after every change', ()
     });
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (list) => {
-        const lpm = createIpv4Lpm();
+        const lpm = new Ipv4Lpm(denseAt);
         const ref = new ReferenceLpm(1);
         const inserted: Array<[number, number]> = [];
         for (const o of list) {

@@ -98,6 +98,32 @@ describe('IPv4 LPM edges', () => {
   });
 });
 
+describe('IPv4 batch lookups', () => {
+  it('send each address that the level-2 byte cannot answer to the full lookup, at every position of a batch', () => {
+    const ip = (a: number, b: number, c: number, d: number): number => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+    const l = createIpv4Lpm();
+    l.insert(ip(10, 1, 0, 0), 24, 5); // a /16 with a chunk: its bytes answer
+    l.insert(ip(20, 0, 0, 0), 8, 7); // /16s without a chunk: byte 0
+    l.insert(ip(10, 1, 1, 128), 25, 9); // a level-3 /24: byte 255
+    l.insert(ip(10, 1, 2, 0), 24, 300); // a next hop past the byte: byte 255
+    l.insert(ip(10, 1, 3, 0), 24, 253); // the first next hop that does not fit the byte
+    l.insert(ip(10, 1, 4, 0), 24, 252); // the last one that does
+    const kinds: [number, number][] = [[ip(20, 5, 6, 7), 7], [ip(10, 1, 1, 129), 9], [ip(10, 1, 2, 1), 300], [ip(10, 1, 3, 1), 253], [ip(10, 1, 4, 1), 252], [ip(30, 0, 0, 1), -1]];
+    for (const n of [1, 7, 8, 9, 17]) {
+      for (let p = 0; p < n; p++) {
+        for (const [addr, want] of kinds) {
+          const addrs = new Uint32Array(n).fill(ip(10, 1, 0, 1));
+          addrs[p] = addr;
+          const out = new Int32Array(n);
+          l.lookupBatch(addrs, out);
+          const expected = Array.from({ length: n }, (_, i) => (i === p ? want : 5));
+          expect(Array.from(out)).toEqual(expected);
+        }
+      }
+    }
+  });
+});
+
 describe('IPv4 LPM with more next hops than fit a level-2 byte', () => {
   it('a /16 whose escaped entries (next hop >= 254, a level-3 /24) all go is reused by another /16 with nothing stale showing', () => {
     const l = createIpv4Lpm();
