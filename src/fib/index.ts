@@ -13,12 +13,13 @@
  *   lookupBatch(addrs: Uint32Array /4 words per address/, out: Int32Array)
  *   matches(w0, w1, w2, w3)
  *
- * IPv4 is a leaf-pushed DIR-16-8-8 table with 8-bit leaves (ipv4-dir.ts):
- * a lookup is one read of a 256 KB first level and one byte read of a
- * 256-byte chunk (the /16's own, or a shared constant one for a /16 without
- * longer prefixes), with no branch between them; the byte is the next hop + 1
- * for next hops 0-253. /24s holding longer prefixes and next hops of 254 or
- * more go through a 16-bit block beside the chunk (array reads, no probe).
+ * IPv4 is a leaf-pushed table with one byte per /24 (ipv4-dir.ts): a lookup
+ * is one read of a 16 MB byte array at `a >>> 8`, whose byte is the next hop
+ * + 2 for next hops 0-252 (1: no route). /24s holding longer prefixes, next
+ * hops of 253 or more and, while the table is small, /16s without longer
+ * prefixes go through a /16 level and a 16-bit block beside it (array reads,
+ * no probe). The 16 MB are mapped as they are written: a small table touches
+ * a few pages.
  * Its limits: at most 32,512 distinct next-hop values of 254 or more present
  * at once, 32,768 /24s holding prefixes longer than /24 and 65,535 /16s
  * holding either (RangeError past them).
