@@ -280,7 +280,6 @@ export class Ipv4Lpm {
 
   private growL2(cap: number): void {
     const g16 = (a: Uint16Array, per: number): Uint16Array<ArrayBuffer> => { const b = new Uint16Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
-    const g8 = (a: Uint8Array, per: number): Uint8Array<ArrayBuffer> => { const b = new Uint8Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     const g32 = (a: Int32Array, per: number): Int32Array<ArrayBuffer> => { const b = new Int32Array(cap * per); b.set(a.subarray(0, Math.min(a.length, cap * per))); return b; };
     this.l2Has = g32(this.l2Has, HW);
     this.l2Def = g16(this.l2Def, 1);
